@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: lab_model
+short_description: Validate and normalise a lab description
+version_added: "0.1.0"
+description:
+  - Checks the C(lab) variable against every rule of the lab description and returns the
+    normalised model that all roles consume (defaults filled in, disk paths, deterministic
+    MACs, BMC ports, the provisioning portgroup).
+  - Fails with every problem listed, each naming its field, for example
+    C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups).
+  - The BMC password is never part of the model; C(bmc.password_given) says whether one was given.
+positional: _input
+options:
+  _input:
+    description: The lab description.
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+lab_model: "{{ lab | labkit.tripleo.lab_model }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The normalised lab model.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
+
+
+def lab_model(lab):
+    try:
+        return normalize(lab)
+    except LabError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def bmc_endpoints(model):
+    """One entry per overcloud node: what vbmc and ipmitool need (no password)."""
+    return [{"name": node["name"], "address": model["bmc"]["address"], "port": node["bmc_port"]}
+            for node in model["nodes"]]
+
+
+def port_ranges(ports):
+    """[7001, 7002, 7003, 7005] -> ['7001-7003', '7005'], for firewall rules."""
+    ranges = []
+    for port in sorted(set(ports)):
+        if ranges and ranges[-1][1] == port - 1:
+            ranges[-1][1] = port
+        else:
+            ranges.append([port, port])
+    return [str(a) if a == b else "%d-%d" % (a, b) for a, b in ranges]
+
+
+def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
+    """The lab as built: what later phases (instackenv.json) and users read.
+
+    MACs come from ``domains`` (the libvirt_domains result, read back from
+    libvirt), never from the model, so the summary shows what really exists.
+    """
+    by_name = dict((d["name"], d) for d in domains)
+    ports = dict((n["name"], n["bmc_port"]) for n in model["nodes"])
+    vms = []
+    for vm in model["vms"]:
+        nics = [{"portgroup": n["portgroup"], "mac": n["mac"]} for n in by_name.get(vm["name"], {}).get("nics", [])]
+        macs = {}
+        for nic in nics:
+            macs.setdefault(nic["portgroup"], []).append(nic["mac"])
+        entry = {
+            "name": vm["name"],
+            "role": vm["role"],
+            "profile": vm.get("profile"),
+            "vcpus": vm["vcpus"],
+            "memory_mb": vm["memory_mb"],
+            "disks": [{"device": "vd" + d["device"], "path": d["path"], "size_gb": d["size_gb"]} for d in vm["disks"]],
+            "nics": nics,
+            "macs_by_portgroup": macs,
+            "provisioning_mac": next((n["mac"] for n in nics if n["portgroup"] == model["network"]["provisioning_portgroup"]), None),
+            "bmc": None,
+        }
+        if vm["name"] in ports:
+            entry["bmc"] = {"type": model["bmc"]["type"], "address": model["bmc"]["address"], "port": ports[vm["name"]]}
+        vms.append(entry)
+    return {
+        "lab": model["name"],
+        "virthost": virthost_name,
+        "libvirt_uri": model["libvirt"]["uri"],
+        "domain_type": virthost["domain_type"],
+        "domain_type_reason": virthost["domain_type_reason"],
+        "network": {
+            "name": model["network"]["name"],
+            "bridge": model["network"]["bridge"],
+            "provisioning_portgroup": model["network"]["provisioning_portgroup"],
+            "host_address": model["network"]["host_address"],
+            "host_vlan": model["network"]["host_vlan"],
+            "portgroups": model["network"]["portgroups"],
+        },
+        "bmc": {
+            "type": model["bmc"]["type"],
+            "address": model["bmc"]["address"],
+            "username": model["bmc"]["username"],
+            "password": "given in lab.bmc.password" if model["bmc"]["password_given"]
+            else "generated, in %s/bmc-password" % artifacts_dir,
+        },
+        "vms": vms,
+    }
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
+                "lab_summary": lab_summary}

@@ -1,0 +1,454 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab description: validated and normalised once, consumed by every role.
+
+Pure Python on purpose (no Ansible imports) so that the filter plugin, the
+modules and the unit tests share exactly one implementation.  Every error names
+the offending field by its path (``lab.nodes[2].nics[0]``) and all errors are
+collected, so a user fixes a description in one round trip.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import ipaddress
+import re
+
+BMC_PORT_MIN = 1024
+BMC_PORT_MAX = 65535
+VLAN_MIN = 1
+VLAN_MAX = 4094
+# Linux interface names are limited to 15 bytes (IFNAMSIZ - 1).
+IFNAME_MAX = 15
+BMC_TYPES = ("ipmi",)
+DOMAIN_TYPES = ("auto", "kvm", "qemu")
+DISK_DEVICES = "vdefghijklmnopqrstuvwxyz"
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LAB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+
+
+class LabError(ValueError):
+    """A lab description that cannot be built; ``errors`` lists every problem."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super(LabError, self).__init__(
+            "invalid lab description:\n" + "\n".join("  - " + e for e in self.errors)
+        )
+
+
+class _Missing(object):
+    def __repr__(self):
+        return "<required>"
+
+
+REQUIRED = _Missing()
+
+
+class _Checker(object):
+    """Collects errors while walking the description."""
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    def mapping(self, value, path, schema):
+        """Check a dict against ``schema`` {key: default or REQUIRED}.
+
+        Returns a dict with defaults filled in, or None when ``value`` is not a
+        dict (the error is recorded).
+        """
+        if not isinstance(value, dict):
+            self.error(path, "must be a mapping, got %s" % _type_name(value))
+            return None
+        for key in sorted(set(value) - set(schema), key=str):
+            self.error("%s.%s" % (path, key), "unknown key (known: %s)" % ", ".join(sorted(schema)))
+        result = {}
+        for key, default in schema.items():
+            if key in value:
+                result[key] = value[key]
+            elif default is REQUIRED:
+                self.error("%s.%s" % (path, key), "is required")
+                result[key] = None
+            else:
+                result[key] = default
+        return result
+
+    def integer(self, value, path, minimum=None, maximum=None):
+        # bool is an int subclass in Python; "true" as a size is a typo, not 1.
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.error(path, "must be an integer, got %s" % _type_name(value))
+            return False
+        if minimum is not None and value < minimum:
+            if minimum == 1 and maximum is None:
+                self.error(path, "must be a positive integer, got %d" % value)
+            else:
+                self.error(path, "must be between %d and %s, got %d" % (minimum, maximum if maximum is not None else "infinity", value))
+            return False
+        if maximum is not None and value > maximum:
+            self.error(path, "must be between %d and %d, got %d" % (minimum, maximum, value))
+            return False
+        return True
+
+    def string(self, value, path, pattern=None, what=None, nullable=False):
+        if value is None and nullable:
+            return True
+        if not isinstance(value, str):
+            self.error(path, "must be a string, got %s" % _type_name(value))
+            return False
+        if pattern is not None and not pattern.match(value):
+            self.error(path, "%r is not a valid %s" % (value, what or "value"))
+            return False
+        return True
+
+    def sequence(self, value, path):
+        if not isinstance(value, list):
+            self.error(path, "must be a list, got %s" % _type_name(value))
+            return False
+        return True
+
+
+def _type_name(value):
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string",
+            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+
+
+_TOP_SCHEMA = {
+    "name": REQUIRED,
+    "network": REQUIRED,
+    "bmc": {},
+    "libvirt": {},
+    "undercloud": None,
+    "nodes": REQUIRED,
+}
+_NETWORK_SCHEMA = {
+    "name": REQUIRED,
+    "bridge": REQUIRED,
+    "uplink": None,
+    "host_address": None,
+    "host_vlan": 100,
+    "host_port": None,
+    "provisioning_portgroup": None,
+    "portgroups": REQUIRED,
+}
+_PORTGROUP_SCHEMA = {"name": REQUIRED, "vlan": None, "trunk": None}
+_BMC_SCHEMA = {
+    "type": "ipmi",
+    "address": "127.0.0.1",
+    "port_start": 7001,
+    "username": "admin",
+    "password": None,
+    "firewall_zone": "public",
+    "allow_from": [],
+}
+_LIBVIRT_SCHEMA = {
+    "uri": "qemu:///system",
+    "images_dir": "/var/lib/libvirt/images",
+    "domain_type": "auto",
+}
+_VM_SCHEMA = {
+    "name": REQUIRED,
+    "vcpus": REQUIRED,
+    "memory_mb": REQUIRED,
+    "disk_gb": REQUIRED,
+    "nics": REQUIRED,
+    "extra_disks_gb": [],
+}
+_NODE_SCHEMA = dict(_VM_SCHEMA, profile=REQUIRED, bmc_port=None)
+
+
+def mac_prefix(lab_name):
+    """Two bytes derived from the lab name, so two labs on one host differ.
+
+    The first octet 0x52 is locally administered and unicast, as qemu's own
+    52:54:00 is; the last two octets are VM index and NIC index, which makes
+    MACs unique inside a lab by construction instead of by hash luck.
+    """
+    digest = hashlib.sha256(lab_name.encode("utf-8")).hexdigest()
+    return "52:54:%s:%s" % (digest[0:2], digest[2:4])
+
+
+def normalize(lab):
+    """Validate ``lab`` and return the normalised model, or raise LabError."""
+    check = _Checker()
+    top = check.mapping(lab, "lab", _TOP_SCHEMA)
+    if top is None:
+        raise LabError(check.errors)
+
+    name = top["name"]
+    check.string(name, "lab.name", _LAB_NAME_RE,
+                 "lab name (lower-case letters, digits and '-', at most 32)")
+
+    network = _normalize_network(check, top["network"])
+    bmc = _normalize_bmc(check, top["bmc"])
+    libvirt = _normalize_libvirt(check, top["libvirt"])
+    portgroup_names = set(pg["name"] for pg in network["portgroups"]) if network else set()
+    provisioning = network["provisioning_portgroup"] if network else None
+
+    vms = []
+    if top["undercloud"] is not None:
+        vm = _normalize_vm(check, top["undercloud"], "lab.undercloud", _VM_SCHEMA,
+                           portgroup_names, provisioning)
+        if vm is not None:
+            vm["role"] = "undercloud"
+            vms.append(vm)
+
+    nodes = []
+    if check.sequence(top["nodes"], "lab.nodes"):
+        if not top["nodes"]:
+            check.error("lab.nodes", "must list at least one overcloud node")
+        for index, raw in enumerate(top["nodes"]):
+            path = "lab.nodes[%d]" % index
+            vm = _normalize_vm(check, raw, path, _NODE_SCHEMA, portgroup_names, provisioning)
+            if vm is None:
+                continue
+            vm["role"] = "node"
+            vm["path"] = path
+            nodes.append(vm)
+
+    _check_unique_names(check, vms + nodes)
+    _assign_bmc_ports(check, nodes, bmc)
+
+    if check.errors:
+        raise LabError(check.errors)
+
+    prefix = mac_prefix(name)
+    images_dir = libvirt["images_dir"].rstrip("/")
+    all_vms = vms + nodes
+    for vm_index, vm in enumerate(all_vms):
+        vm.pop("path", None)
+        vm["disks"] = [
+            {
+                "device": DISK_DEVICES[disk_index],
+                "size_gb": size,
+                "path": "%s/%s-%s-%s.qcow2" % (images_dir, name, vm["name"], "vd" + DISK_DEVICES[disk_index]),
+            }
+            for disk_index, size in enumerate([vm.pop("disk_gb")] + vm.pop("extra_disks_gb"))
+        ]
+        vm["nics"] = [
+            {
+                "portgroup": portgroup,
+                "mac": "%s:%02x:%02x" % (prefix, vm_index, nic_index),
+                "provisioning": portgroup == provisioning,
+            }
+            for nic_index, portgroup in enumerate(vm["nics"])
+        ]
+
+    return {
+        "name": name,
+        "network": network,
+        "bmc": bmc,
+        "libvirt": libvirt,
+        "undercloud": vms[0] if vms else None,
+        "nodes": nodes,
+        "vms": all_vms,
+    }
+
+
+def _normalize_network(check, raw):
+    net = check.mapping(raw, "lab.network", _NETWORK_SCHEMA)
+    if net is None:
+        return None
+    check.string(net["name"], "lab.network.name", _NAME_RE, "libvirt network name")
+    check.string(net["bridge"], "lab.network.bridge", _IFNAME_RE,
+                 "bridge name (at most %d characters, no spaces or '/')" % IFNAME_MAX)
+    check.string(net["uplink"], "lab.network.uplink", _IFNAME_RE, "interface name", nullable=True)
+    if net["host_address"] is not None and check.string(net["host_address"], "lab.network.host_address"):
+        try:
+            iface = ipaddress.ip_interface(net["host_address"])
+            if "/" not in net["host_address"]:
+                check.error("lab.network.host_address", "needs a prefix length, e.g. 192.168.255.200/24")
+            else:
+                net["host_address"] = str(iface)
+        except ValueError:
+            check.error("lab.network.host_address", "%r is not an address with prefix length" % net["host_address"])
+    check.integer(net["host_vlan"], "lab.network.host_vlan", VLAN_MIN, VLAN_MAX)
+    if net["host_port"] is None and isinstance(net["bridge"], str):
+        net["host_port"] = (net["bridge"] + "-host")[:IFNAME_MAX]
+    check.string(net["host_port"], "lab.network.host_port", _IFNAME_RE, "interface name")
+
+    portgroups = []
+    if check.sequence(net["portgroups"], "lab.network.portgroups"):
+        if not net["portgroups"]:
+            check.error("lab.network.portgroups", "must declare at least one portgroup")
+        seen = {}
+        for index, raw_pg in enumerate(net["portgroups"]):
+            path = "lab.network.portgroups[%d]" % index
+            pg = check.mapping(raw_pg, path, _PORTGROUP_SCHEMA)
+            if pg is None:
+                continue
+            if check.string(pg["name"], path + ".name", _NAME_RE, "portgroup name"):
+                if pg["name"] in seen:
+                    check.error(path + ".name", "duplicate portgroup name %r (also %s)" % (pg["name"], seen[pg["name"]]))
+                seen[pg["name"]] = path
+            if (pg["vlan"] is None) == (pg["trunk"] is None):
+                check.error(path, "needs exactly one of 'vlan' (access port) or 'trunk' (list of VLANs)")
+            elif pg["vlan"] is not None:
+                check.integer(pg["vlan"], path + ".vlan", VLAN_MIN, VLAN_MAX)
+            elif check.sequence(pg["trunk"], path + ".trunk"):
+                if not pg["trunk"]:
+                    check.error(path + ".trunk", "must list at least one VLAN")
+                for vindex, vlan in enumerate(pg["trunk"]):
+                    check.integer(vlan, "%s.trunk[%d]" % (path, vindex), VLAN_MIN, VLAN_MAX)
+                if len(set(map(repr, pg["trunk"]))) != len(pg["trunk"]):
+                    check.error(path + ".trunk", "lists a VLAN twice")
+                else:
+                    pg["trunk"] = sorted(v for v in pg["trunk"] if isinstance(v, int))
+            portgroups.append(pg)
+    net["portgroups"] = portgroups
+
+    if net["provisioning_portgroup"] is None:
+        access = [pg["name"] for pg in portgroups if pg["vlan"] is not None and pg["vlan"] == net["host_vlan"]]
+        if access:
+            net["provisioning_portgroup"] = access[0]
+        elif portgroups and isinstance(net["host_vlan"], int):
+            check.error("lab.network.provisioning_portgroup",
+                        "no access portgroup carries host_vlan %s; add one or name the provisioning portgroup"
+                        % net["host_vlan"])
+    elif check.string(net["provisioning_portgroup"], "lab.network.provisioning_portgroup"):
+        match = [pg for pg in portgroups if pg["name"] == net["provisioning_portgroup"]]
+        if not match:
+            check.error("lab.network.provisioning_portgroup",
+                        "names portgroup %r, which is not declared" % net["provisioning_portgroup"])
+        elif match[0]["vlan"] is None:
+            check.error("lab.network.provisioning_portgroup",
+                        "must be an access portgroup (PXE boots untagged), %r is a trunk" % match[0]["name"])
+
+    net["vlans"] = sorted(set(
+        [pg["vlan"] for pg in portgroups if isinstance(pg.get("vlan"), int)]
+        + [v for pg in portgroups for v in (pg.get("trunk") or []) if isinstance(v, int)]
+    ))
+    return net
+
+
+def _normalize_bmc(check, raw):
+    bmc = check.mapping(raw, "lab.bmc", _BMC_SCHEMA)
+    if bmc is None:
+        return None
+    if bmc["type"] not in BMC_TYPES:
+        check.error("lab.bmc.type", "%r is not supported (supported: %s)" % (bmc["type"], ", ".join(BMC_TYPES)))
+    if check.string(bmc["address"], "lab.bmc.address"):
+        try:
+            bmc["address"] = str(ipaddress.ip_address(bmc["address"]))
+        except ValueError:
+            check.error("lab.bmc.address", "%r is not an IP address" % bmc["address"])
+        else:
+            if ipaddress.ip_address(bmc["address"]).is_unspecified:
+                check.error("lab.bmc.address",
+                            "must be a concrete address; %s would expose every BMC on every interface"
+                            % bmc["address"])
+    check.integer(bmc["port_start"], "lab.bmc.port_start", BMC_PORT_MIN, BMC_PORT_MAX)
+    check.string(bmc["username"], "lab.bmc.username", re.compile(r"^\S{1,16}$"),
+                 "IPMI user name (1-16 characters, no spaces)")
+    check.string(bmc["firewall_zone"], "lab.bmc.firewall_zone", _NAME_RE, "firewalld zone name")
+    if check.sequence(bmc["allow_from"], "lab.bmc.allow_from"):
+        sources = []
+        for index, source in enumerate(bmc["allow_from"]):
+            path = "lab.bmc.allow_from[%d]" % index
+            if check.string(source, path):
+                try:
+                    sources.append(str(ipaddress.ip_network(source, strict=False)))
+                except ValueError:
+                    check.error(path, "%r is not an address or network" % source)
+        bmc["allow_from"] = sources
+    password = bmc.pop("password")
+    if password is not None:
+        # Never echo the value: it is a secret.
+        if not isinstance(password, str) or not (1 <= len(password) <= 20) or " " in password:
+            check.error("lab.bmc.password", "must be a string of 1-20 characters without spaces (IPMI 2.0 limit)")
+    bmc["password_given"] = password is not None
+    return bmc
+
+
+def _normalize_libvirt(check, raw):
+    libvirt = check.mapping(raw, "lab.libvirt", _LIBVIRT_SCHEMA)
+    if libvirt is None:
+        return None
+    if check.string(libvirt["uri"], "lab.libvirt.uri") and libvirt["uri"].endswith("/session"):
+        check.error("lab.libvirt.uri", "session URIs hide VMs from root and lose them on reboot; use qemu:///system")
+    if check.string(libvirt["images_dir"], "lab.libvirt.images_dir") and not libvirt["images_dir"].startswith("/"):
+        check.error("lab.libvirt.images_dir", "must be an absolute path")
+    if libvirt["domain_type"] not in DOMAIN_TYPES:
+        check.error("lab.libvirt.domain_type", "must be one of %s" % ", ".join(DOMAIN_TYPES))
+    return libvirt
+
+
+def _normalize_vm(check, raw, path, schema, portgroup_names, provisioning):
+    vm = check.mapping(raw, path, schema)
+    if vm is None:
+        return None
+    check.string(vm["name"], path + ".name", _NAME_RE, "VM name (letters, digits, '.', '_', '-')")
+    for key in ("vcpus", "memory_mb", "disk_gb"):
+        check.integer(vm[key], "%s.%s" % (path, key), 1)
+    if check.sequence(vm["extra_disks_gb"], path + ".extra_disks_gb"):
+        if len(vm["extra_disks_gb"]) > len(DISK_DEVICES) - 1:
+            check.error(path + ".extra_disks_gb", "at most %d extra disks" % (len(DISK_DEVICES) - 1))
+        for index, size in enumerate(vm["extra_disks_gb"]):
+            check.integer(size, "%s.extra_disks_gb[%d]" % (path, index), 1)
+    else:
+        vm["extra_disks_gb"] = []
+    if check.sequence(vm["nics"], path + ".nics"):
+        if not vm["nics"]:
+            check.error(path + ".nics", "must list at least one NIC")
+        if len(vm["nics"]) > 255:
+            check.error(path + ".nics", "at most 255 NICs")
+        for index, nic in enumerate(vm["nics"]):
+            nic_path = "%s.nics[%d]" % (path, index)
+            if check.string(nic, nic_path) and nic not in portgroup_names:
+                check.error(nic_path, "portgroup %r is not declared in lab.network.portgroups" % nic)
+        if provisioning is not None and vm["nics"] and provisioning not in vm["nics"]:
+            check.error(path + ".nics", "has no NIC on the provisioning portgroup %r" % provisioning)
+    else:
+        vm["nics"] = []
+    if "profile" in schema:
+        check.string(vm["profile"], path + ".profile", _NAME_RE, "profile name")
+    vm["path"] = path
+    return vm
+
+
+def _check_unique_names(check, vms):
+    seen = {}
+    for vm in vms:
+        name = vm["name"]
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            check.error(vm["path"] + ".name", "duplicate VM name %r (also %s)" % (name, seen[name]))
+        else:
+            seen[name] = vm["path"]
+    for vm in vms:
+        if vm["role"] == "undercloud":
+            vm.pop("path", None)
+
+
+def _assign_bmc_ports(check, nodes, bmc):
+    start = bmc["port_start"] if bmc and isinstance(bmc["port_start"], int) and not isinstance(bmc["port_start"], bool) else None
+    seen = {}
+    for index, node in enumerate(nodes):
+        path = node["path"] + ".bmc_port"
+        if node["bmc_port"] is not None:
+            if not check.integer(node["bmc_port"], path, BMC_PORT_MIN, BMC_PORT_MAX):
+                continue
+            port = node["bmc_port"]
+        elif start is None:
+            continue
+        else:
+            port = start + index
+            if port > BMC_PORT_MAX:
+                check.error(path, "port_start + %d = %d is above %d" % (index, port, BMC_PORT_MAX))
+                continue
+        if port in seen:
+            check.error(path, "BMC port %d is already used by %s" % (port, seen[port]))
+        else:
+            seen[port] = node["path"]
+        node["bmc_port"] = port

@@ -1,0 +1,247 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build and read the libvirt XML of lab networks and domains.
+
+Pure functions over strings so they are unit-tested without a libvirt daemon.
+Ownership is recorded as a ``<labkit:owner lab="NAME"/>`` element in the
+object's ``<metadata>``: a network or domain without that mark was not created
+by the lab and is never modified or removed by it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import xml.etree.ElementTree as ET
+
+OWNER_NS = "http://labkit.dev/ns/tripleo/1"
+OWNER_TAG = "{%s}owner" % OWNER_NS
+
+ET.register_namespace("labkit", OWNER_NS)
+
+
+def _owner_metadata(parent, lab_name, role=None):
+    metadata = ET.SubElement(parent, "metadata")
+    owner = ET.SubElement(metadata, OWNER_TAG, {"lab": lab_name})
+    if role:
+        owner.set("role", role)
+    return metadata
+
+
+def owner_of(xml_text):
+    """Return the lab name that owns this network/domain XML, or None."""
+    root = ET.fromstring(xml_text)
+    owner = root.find("metadata/" + OWNER_TAG)
+    return owner.get("lab") if owner is not None else None
+
+
+def _to_string(root):
+    return ET.tostring(root, encoding="unicode")
+
+
+# ---------------------------------------------------------------- networks
+
+def portgroup_xml(portgroup):
+    pg = ET.Element("portgroup", {"name": portgroup["name"]})
+    if portgroup.get("trunk"):
+        vlan = ET.SubElement(pg, "vlan", {"trunk": "yes"})
+        for tag in portgroup["trunk"]:
+            ET.SubElement(vlan, "tag", {"id": str(tag)})
+    else:
+        vlan = ET.SubElement(pg, "vlan")
+        ET.SubElement(vlan, "tag", {"id": str(portgroup["vlan"])})
+    return _to_string(pg)
+
+
+def network_xml(lab_name, name, bridge, portgroups, uuid=None):
+    root = ET.Element("network")
+    ET.SubElement(root, "name").text = name
+    if uuid:
+        ET.SubElement(root, "uuid").text = uuid
+    _owner_metadata(root, lab_name)
+    ET.SubElement(root, "forward", {"mode": "bridge"})
+    ET.SubElement(root, "bridge", {"name": bridge})
+    ET.SubElement(root, "virtualport", {"type": "openvswitch"})
+    for portgroup in portgroups:
+        root.append(ET.fromstring(portgroup_xml(portgroup)))
+    return _to_string(root)
+
+
+def parse_network(xml_text):
+    """The parts of a network the lab manages, in comparable form."""
+    root = ET.fromstring(xml_text)
+    bridge = root.find("bridge")
+    forward = root.find("forward")
+    portgroups = {}
+    for pg in root.findall("portgroup"):
+        vlan = pg.find("vlan")
+        tags = [int(tag.get("id")) for tag in vlan.findall("tag")] if vlan is not None else []
+        if vlan is not None and vlan.get("trunk") == "yes":
+            portgroups[pg.get("name")] = {"name": pg.get("name"), "vlan": None, "trunk": sorted(tags)}
+        else:
+            portgroups[pg.get("name")] = {"name": pg.get("name"), "vlan": tags[0] if tags else None, "trunk": None}
+    virtualport = root.find("virtualport")
+    return {
+        "name": root.findtext("name"),
+        "uuid": root.findtext("uuid"),
+        "owner": owner_of(xml_text),
+        "bridge": bridge.get("name") if bridge is not None else None,
+        "forward": forward.get("mode") if forward is not None else None,
+        "openvswitch": virtualport is not None and virtualport.get("type") == "openvswitch",
+        "portgroups": portgroups,
+    }
+
+
+def portgroup_changes(current, desired):
+    """Split portgroup differences into (add, modify, delete) lists of dicts."""
+    desired_by_name = dict((pg["name"], {"name": pg["name"], "vlan": pg.get("vlan"), "trunk": pg.get("trunk")})
+                           for pg in desired)
+    add = [pg for name, pg in desired_by_name.items() if name not in current]
+    modify = [pg for name, pg in desired_by_name.items() if name in current and current[name] != pg]
+    delete = [pg for name, pg in sorted(current.items()) if name not in desired_by_name]
+    return add, modify, delete
+
+
+# ----------------------------------------------------------------- domains
+
+def domain_spec(vm, domain_type, network):
+    """What the lab declares about one domain, in the form parse_domain reads."""
+    return {
+        "name": vm["name"],
+        "type": domain_type,
+        "vcpus": vm["vcpus"],
+        "memory_mib": vm["memory_mb"],
+        "disks": [{"device": "vd" + d["device"], "path": d["path"]} for d in vm["disks"]],
+        "nics": [{"mac": n["mac"], "network": network, "portgroup": n["portgroup"]} for n in vm["nics"]],
+    }
+
+
+def domain_xml(lab_name, vm, domain_type, network, uuid=None):
+    """A complete domain definition.
+
+    Overcloud nodes boot from their provisioning NIC first, then disk, so the
+    undercloud can PXE-install them; the undercloud boots from disk only.
+    """
+    root = ET.Element("domain", {"type": domain_type})
+    ET.SubElement(root, "name").text = vm["name"]
+    if uuid:
+        ET.SubElement(root, "uuid").text = uuid
+    _owner_metadata(root, lab_name, vm["role"])
+    ET.SubElement(root, "memory", {"unit": "MiB"}).text = str(vm["memory_mb"])
+    ET.SubElement(root, "currentMemory", {"unit": "MiB"}).text = str(vm["memory_mb"])
+    ET.SubElement(root, "vcpu", {"placement": "static"}).text = str(vm["vcpus"])
+    os_el = ET.SubElement(root, "os")
+    ET.SubElement(os_el, "type", {"arch": "x86_64"}).text = "hvm"
+    features = ET.SubElement(root, "features")
+    ET.SubElement(features, "acpi")
+    ET.SubElement(features, "apic")
+    if domain_type == "kvm":
+        # Passes vmx/svm through so the overcloud's own guests can use KVM (nested).
+        ET.SubElement(root, "cpu", {"mode": "host-passthrough"})
+    ET.SubElement(root, "clock", {"offset": "utc"})
+    ET.SubElement(root, "on_poweroff").text = "destroy"
+    ET.SubElement(root, "on_reboot").text = "restart"
+    ET.SubElement(root, "on_crash").text = "destroy"
+    devices = ET.SubElement(root, "devices")
+    is_node = vm["role"] == "node"
+    boot = 1
+    if is_node:
+        boot = 2
+    for index, disk in enumerate(vm["disks"]):
+        el = ET.SubElement(devices, "disk", {"type": "file", "device": "disk"})
+        ET.SubElement(el, "driver", {"name": "qemu", "type": "qcow2"})
+        ET.SubElement(el, "source", {"file": disk["path"]})
+        ET.SubElement(el, "target", {"dev": "vd" + disk["device"], "bus": "virtio"})
+        if index == 0:
+            ET.SubElement(el, "boot", {"order": str(boot)})
+    for nic in vm["nics"]:
+        el = ET.SubElement(devices, "interface", {"type": "network"})
+        ET.SubElement(el, "mac", {"address": nic["mac"]})
+        ET.SubElement(el, "source", {"network": network, "portgroup": nic["portgroup"]})
+        ET.SubElement(el, "model", {"type": "virtio"})
+        if is_node and nic.get("provisioning"):
+            ET.SubElement(el, "boot", {"order": "1"})
+            # Only the first provisioning NIC PXE-boots.
+            is_node = False
+    ET.SubElement(devices, "serial", {"type": "pty"})
+    ET.SubElement(devices, "console", {"type": "pty"})
+    ET.SubElement(devices, "graphics", {"type": "vnc", "autoport": "yes", "listen": "127.0.0.1"})
+    rng = ET.SubElement(devices, "rng", {"model": "virtio"})
+    ET.SubElement(rng, "backend", {"model": "random"}).text = "/dev/urandom"
+    return _to_string(root)
+
+
+def _memory_mib(element):
+    if element is None:
+        return None
+    value = int(element.text)
+    unit = (element.get("unit") or "KiB").lower()
+    factor = {"b": 1.0 / 1048576, "bytes": 1.0 / 1048576, "k": 1.0 / 1024, "kib": 1.0 / 1024,
+              "m": 1, "mib": 1, "g": 1024, "gib": 1024}.get(unit)
+    if factor is None:
+        return None
+    return int(value * factor)
+
+
+def parse_domain(xml_text):
+    """The parts of a domain the lab manages.
+
+    Boot elements are deliberately not read: VirtualBMC's set_boot_device
+    rewrites them, and that is the BMC doing its job, not drift.
+    """
+    root = ET.fromstring(xml_text)
+    disks = []
+    for disk in root.findall("devices/disk"):
+        if disk.get("device") != "disk":
+            continue
+        source = disk.find("source")
+        target = disk.find("target")
+        disks.append({
+            "device": target.get("dev") if target is not None else None,
+            "path": source.get("file") if source is not None else None,
+        })
+    nics = []
+    for iface in root.findall("devices/interface"):
+        source = iface.find("source")
+        mac = iface.find("mac")
+        target = iface.find("target")
+        nics.append({
+            "mac": mac.get("address").lower() if mac is not None else None,
+            "network": source.get("network") if source is not None else None,
+            "portgroup": source.get("portgroup") if source is not None else None,
+            "target": target.get("dev") if target is not None else None,
+        })
+    return {
+        "name": root.findtext("name"),
+        "uuid": root.findtext("uuid"),
+        "owner": owner_of(xml_text),
+        "type": root.get("type"),
+        "vcpus": int(root.findtext("vcpu")),
+        "memory_mib": _memory_mib(root.find("memory")),
+        "disks": disks,
+        "nics": nics,
+    }
+
+
+def domain_drift(current, desired):
+    """Human-readable differences between a parsed domain and its spec."""
+    drift = []
+    for key in ("type", "vcpus", "memory_mib"):
+        if current.get(key) != desired[key]:
+            drift.append("%s: %s -> %s" % (key, current.get(key), desired[key]))
+    current_disks = [{"device": d["device"], "path": d["path"]} for d in current["disks"]]
+    if current_disks != desired["disks"]:
+        drift.append("disks: %s -> %s" % (_fmt_disks(current_disks), _fmt_disks(desired["disks"])))
+    current_nics = [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"]} for n in current["nics"]]
+    if current_nics != desired["nics"]:
+        drift.append("nics: %s -> %s" % (_fmt_nics(current_nics), _fmt_nics(desired["nics"])))
+    return drift
+
+
+def _fmt_disks(disks):
+    return ", ".join("%s=%s" % (d["device"], d["path"]) for d in disks) or "none"
+
+
+def _fmt_nics(nics):
+    return ", ".join("%s@%s" % (n["mac"], n["portgroup"]) for n in nics) or "none"

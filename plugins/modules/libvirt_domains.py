@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: libvirt_domains
+short_description: Every VM of a lab as a libvirt domain, in one call
+version_added: "0.1.0"
+description:
+  - What users know as C(virsh define), C(virsh domiflist), C(virsh destroy) and
+    C(virsh undefine), for all VMs of a lab at once, through libvirt-python.
+  - Each VM gets virtio disks and NICs; NICs sit on their portgroups in the declared order,
+    with the MACs given (the lab model derives them deterministically). Overcloud nodes
+    boot from their provisioning NIC first, then from disk; the undercloud boots from disk.
+  - Domains are defined, not started. A domain that is running is left running.
+  - Re-running with the same description changes nothing. A changed type, vCPU count,
+    memory, disk list or NIC list redefines the domain (keeping its UUID) and reports the
+    drift; a running domain picks the change up at its next boot. Boot elements are not
+    compared, because VirtualBMC's set_boot_device rewrites them.
+  - Every domain is marked as owned by the lab in its C(<metadata>). Before changing
+    anything, all names are checked; if any domain of the same name exists without this
+    lab's mark, the module fails and changes nothing.
+  - Written for this collection because C(community.libvirt.virt) defines from raw XML only,
+    reports a define as changed in check mode when nothing changes, and fails when
+    undefining a missing domain.
+options:
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+  lab:
+    description: Name of the lab that owns the domains.
+    type: str
+    required: true
+  network:
+    description: The libvirt network the NICs attach to. Required with I(state=present).
+    type: str
+  domain_type:
+    description: libvirt domain type, C(kvm) with hardware virtualisation, C(qemu) (TCG) without.
+    type: str
+    choices: [kvm, qemu]
+    default: kvm
+  vms:
+    description:
+      - The VMs, as the lab model normalises them (C(lab_model.vms)). Each has C(name),
+        C(role) (C(undercloud) or C(node)), C(vcpus), C(memory_mb), C(disks) (C(device),
+        C(path)) and C(nics) (C(portgroup), C(mac), C(provisioning)). Other keys are ignored.
+    type: list
+    elements: dict
+    default: []
+  state:
+    description:
+      - C(present) defines the listed VMs.
+      - C(absent) powers off and undefines every domain that carries this lab's mark,
+        listed or not, and nothing else. Disk files are left to M(labkit.tripleo.qcow2_disks).
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - libvirt Python binding on the virthost
+author:
+  - labkit.tripleo contributors
+"""
+
+EXAMPLES = r"""
+- name: Define the undercloud and every overcloud node
+  labkit.tripleo.libvirt_domains:
+    lab: "{{ lab_model.name }}"
+    network: "{{ lab_model.network.name }}"
+    domain_type: qemu
+    vms: "{{ lab_model.vms }}"
+
+- name: Remove every domain of the lab
+  labkit.tripleo.libvirt_domains:
+    lab: mylab
+    state: absent
+"""
+
+RETURN = r"""
+domains:
+  description: One entry per VM (state=present) or per removed domain (state=absent).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: control-1
+      action: created
+      drift: []
+      active: false
+      nics:
+        - {mac: "52:54:1a:2b:01:00", portgroup: access-100, network: ovs-network-1, target: null}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import (
+    domain_drift, domain_spec, domain_xml, owner_of, parse_domain)
+
+
+def _inactive_xml(dom):
+    return dom.XMLDesc(libvirt_conn.libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
+def _nics(dom, fallback):
+    """NICs as libvirt has them (with the OVS port name while running)."""
+    if dom is None:
+        return [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"], "target": None}
+                for n in fallback]
+    return parse_domain(dom.XMLDesc(0))["nics"]
+
+
+def ensure_present(module, conn, params):
+    lab, network, domain_type = params["lab"], params["network"], params["domain_type"]
+    existing = {}
+    conflicts = []
+    for vm in params["vms"]:
+        dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
+        if dom is not None:
+            owner = owner_of(_inactive_xml(dom))
+            if owner != lab:
+                conflicts.append("%s (owner: %s)" % (vm["name"], owner or "none"))
+            existing[vm["name"]] = dom
+    if conflicts:
+        module.fail_json(msg="these libvirt domains exist but were not created by lab %r, so nothing was "
+                             "changed: %s. Rename the VMs in the lab description or remove those domains."
+                         % (lab, ", ".join(conflicts)))
+
+    results = []
+    for vm in params["vms"]:
+        spec = domain_spec(vm, domain_type, network)
+        dom = existing.get(vm["name"])
+        if dom is None:
+            if not module.check_mode:
+                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network))
+            results.append({"name": vm["name"], "action": "created", "drift": [], "active": False,
+                            "nics": _nics(dom, spec["nics"])})
+            continue
+        current = parse_domain(_inactive_xml(dom))
+        drift = domain_drift(current, spec)
+        active = bool(dom.isActive())
+        if drift:
+            if not module.check_mode:
+                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, uuid=current["uuid"]))
+            if active:
+                module.warn("domain %s is running; its new definition (%s) applies at its next boot"
+                            % (vm["name"], "; ".join(drift)))
+        results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
+                        "active": active, "nics": _nics(dom, spec["nics"])})
+    return results
+
+
+def ensure_absent(module, conn, params):
+    libvirt = libvirt_conn.libvirt
+    results = []
+    for dom in conn.listAllDomains(0):
+        if owner_of(_inactive_xml(dom)) != params["lab"]:
+            continue
+        active = bool(dom.isActive())
+        if not module.check_mode:
+            if active:
+                dom.destroy()
+            flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                     | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                     | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+            dom.undefineFlags(flags)
+        results.append({"name": dom.name(), "action": "removed", "drift": [], "active": False, "nics": []})
+    return sorted(results, key=lambda r: r["name"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            uri=dict(type="str", default="qemu:///system"),
+            lab=dict(type="str", required=True),
+            network=dict(type="str"),
+            domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
+            vms=dict(type="list", elements="dict", default=[]),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_if=[("state", "present", ("network",))],
+        supports_check_mode=True,
+    )
+    conn = libvirt_conn.connect(module, module.params["uri"])
+    try:
+        if module.params["state"] == "present":
+            domains = ensure_present(module, conn, module.params)
+            changed = any(d["action"] != "unchanged" for d in domains)
+        else:
+            domains = ensure_absent(module, conn, module.params)
+            changed = bool(domains)
+    except libvirt_conn.libvirt.libvirtError as exc:
+        module.fail_json(msg="libvirt error: %s" % exc)
+    module.exit_json(changed=changed, domains=domains)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ovs_bridge
+short_description: The lab's Open vSwitch bridge, uplink trunk and tagged host port
+version_added: "0.1.0"
+description:
+  - Creates the Open vSwitch bridge that joins every lab VM, with its datapath chosen
+    automatically - the kernel datapath where the C(openvswitch) module is loaded or
+    loadable, the userspace C(netdev) datapath otherwise (with a warning, since it is slower).
+  - Adds the optional uplink NIC as a trunk of the lab VLANs, and an internal port for the
+    host's own lab address, tagged with the provisioning VLAN. The tag lives in the OVS
+    database and so survives a reboot; the address itself is applied here and persisted by
+    the C(ovs_bridge) role (a systemd unit).
+  - All changes are applied in one C(ovs-vsctl) transaction.
+  - The bridge and its ports are marked with C(external_ids:labkit-lab); a bridge or port of
+    the same name without this lab's mark is never modified or deleted.
+  - Written for this collection because C(openvswitch.openvswitch) applies C(set) options only
+    when a port is created and has no trunk option.
+options:
+  lab:
+    description: Name of the lab that owns the bridge.
+    type: str
+    required: true
+  bridge:
+    description: Bridge name.
+    type: str
+    required: true
+  datapath:
+    description: C(auto) picks C(system) (kernel) when possible and C(netdev) otherwise.
+    type: str
+    choices: [auto, system, netdev]
+    default: auto
+  uplink:
+    description: Physical NIC to add as a trunk of I(vlans).
+    type: str
+  vlans:
+    description: VLANs the uplink carries.
+    type: list
+    elements: int
+    default: []
+  host_port:
+    description: Internal port for the host's own address on the lab.
+    type: str
+  host_vlan:
+    description: VLAN tag of I(host_port).
+    type: int
+    default: 100
+  host_address:
+    description: Address with prefix length to put on I(host_port), for example C(192.168.255.200/24).
+    type: str
+  state:
+    description: C(absent) deletes the bridge with all its ports if this lab created it.
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - ovs-vsctl and ip on the virthost, ovsdb-server and ovs-vswitchd running
+author:
+  - labkit.tripleo contributors
+"""
+
+EXAMPLES = r"""
+- name: Lab bridge with a trunk uplink and the host on VLAN 100
+  labkit.tripleo.ovs_bridge:
+    lab: mylab
+    bridge: ovs-br1
+    uplink: eno2
+    vlans: [100, 101, 102]
+    host_port: ovs-br1-host
+    host_vlan: 100
+    host_address: 192.168.255.200/24
+"""
+
+RETURN = r"""
+datapath:
+  description: Datapath type of the bridge.
+  returned: when state is present
+  type: str
+  sample: netdev
+datapath_reason:
+  description: Why that datapath was chosen.
+  returned: when state is present
+  type: str
+  sample: the openvswitch kernel module is not loaded and cannot be loaded
+commands:
+  description: The ovs-vsctl commands applied (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: list
+address_added:
+  description: Whether the host address was added to the host port.
+  returned: when state is present
+  type: bool
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import ovs
+
+
+def vsctl(module, *args):
+    rc, out, err = module.run_command(["ovs-vsctl", "--timeout=10"] + list(args))
+    if rc != 0:
+        module.fail_json(msg="ovs-vsctl %s failed: %s" % (" ".join(args), err.strip() or out.strip()), rc=rc)
+    return out
+
+
+def read_state(module):
+    rows = [ovs.table(vsctl(module, "--format=json", "--columns=" + cols, "list", tbl))
+            for tbl, cols in (("Bridge", "_uuid,name,datapath_type,external_ids,ports"),
+                              ("Port", "_uuid,name,tag,trunks,external_ids"),
+                              ("Interface", "name,type"))]
+    return ovs.read_state(*rows)
+
+
+def choose_datapath(module, requested, existing):
+    if requested != "auto":
+        return requested, "requested"
+    if existing is not None and existing["datapath_type"]:
+        return existing["datapath_type"], "the bridge already uses it"
+    if os.path.isdir("/sys/module/openvswitch"):
+        return "system", "the openvswitch kernel module is loaded"
+    if not module.check_mode:
+        rc, _out, _err = module.run_command(["modprobe", "openvswitch"])
+        if rc == 0 and os.path.isdir("/sys/module/openvswitch"):
+            return "system", "the openvswitch kernel module was loaded"
+    return "netdev", "the openvswitch kernel module is not loaded and cannot be loaded"
+
+
+def ensure_address(module, port, address):
+    """Put ``address`` on ``port`` and bring it up; True when something changed."""
+    rc, out, err = module.run_command(["ip", "-j", "addr", "show", "dev", port])
+    if rc != 0:
+        if module.check_mode:
+            return True
+        module.fail_json(msg="cannot read addresses of %s: %s" % (port, err.strip()))
+    info = json.loads(out)[0] if out.strip() else {}
+    present = ["%s/%s" % (a["local"], a["prefixlen"]) for a in info.get("addr_info", [])]
+    up = "UP" in info.get("flags", [])
+    changed = False
+    if not up:
+        changed = True
+        if not module.check_mode:
+            module.run_command(["ip", "link", "set", "dev", port, "up"], check_rc=True)
+    if address not in present:
+        changed = True
+        if not module.check_mode:
+            module.run_command(["ip", "addr", "add", address, "dev", port], check_rc=True)
+    return changed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            lab=dict(type="str", required=True),
+            bridge=dict(type="str", required=True),
+            datapath=dict(type="str", choices=["auto", "system", "netdev"], default="auto"),
+            uplink=dict(type="str"),
+            vlans=dict(type="list", elements="int", default=[]),
+            host_port=dict(type="str"),
+            host_vlan=dict(type="int", default=100),
+            host_address=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_by={"host_address": ("host_port",)},
+        supports_check_mode=True,
+    )
+    params = module.params
+    state = read_state(module)
+    existing = state["bridges"].get(params["bridge"])
+
+    if params["state"] == "absent":
+        commands = []
+        if existing is not None:
+            if existing["external_ids"].get(ovs.OWNER_KEY) == params["lab"]:
+                commands = [["del-br", params["bridge"]]]
+            else:
+                module.warn("Open vSwitch bridge %r was not created by lab %r; left untouched"
+                            % (params["bridge"], params["lab"]))
+        if commands and not module.check_mode:
+            vsctl(module, *ovs.transaction(commands))
+        module.exit_json(changed=bool(commands), commands=commands)
+
+    datapath, reason = choose_datapath(module, params["datapath"], existing)
+    if datapath == "netdev" and params["datapath"] == "auto":
+        module.warn("bridge %s uses the userspace datapath (netdev): %s. It works, but more slowly than the "
+                    "kernel datapath." % (params["bridge"], reason))
+    desired = dict(lab=params["lab"], bridge=params["bridge"], datapath_type=datapath, uplink=params["uplink"],
+                   vlans=params["vlans"], host_port=params["host_port"], host_vlan=params["host_vlan"])
+    try:
+        commands = ovs.plan(state, desired)
+    except ovs.Conflict as exc:
+        module.fail_json(msg="%s; refusing to modify it. Rename lab.network.bridge or remove it." % exc)
+    if commands and not module.check_mode:
+        vsctl(module, *ovs.transaction(commands))
+    address_added = False
+    if params["host_address"]:
+        address_added = ensure_address(module, params["host_port"], params["host_address"])
+    module.exit_json(changed=bool(commands) or address_added, commands=commands, datapath=datapath,
+                     datapath_reason=reason, address_added=address_added)
+
+
+if __name__ == "__main__":
+    main()

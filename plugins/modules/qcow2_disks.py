@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: qcow2_disks
+short_description: The qcow2 disk files of a lab's VMs, in one call
+version_added: "0.1.0"
+description:
+  - Creates every missing disk with C(qemu-img create -f qcow2 -o preallocation=metadata),
+    owned by the qemu user and mode 0600, and marks it as the lab's own with the extended
+    attribute C(user.labkit.lab).
+  - An existing disk is never recreated, resized or overwritten. One that carries this lab's
+    mark is left as it is (with a warning when its size differs from the description); one
+    without the mark belongs to someone else, and the module fails before creating anything.
+  - With I(state=absent), removes every file in I(images_dir) (and every listed path) that
+    carries this lab's mark, and nothing else.
+options:
+  lab:
+    description: Name of the lab that owns the disks.
+    type: str
+    required: true
+  disks:
+    description: Disks to create, each with C(path) and C(size_gb).
+    type: list
+    elements: dict
+    default: []
+  owner:
+    description: User that owns the created files (the user qemu runs as).
+    type: str
+  group:
+    description: Group of the created files.
+    type: str
+  images_dir:
+    description: Directory searched for the lab's disks with I(state=absent).
+    type: path
+  qemu_img:
+    description: The qemu-img command.
+    type: path
+    default: qemu-img
+  state:
+    description: C(present) creates missing disks; C(absent) removes the lab's own.
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - The file system must support user extended attributes (ext4, xfs and btrfs do).
+author:
+  - labkit.tripleo contributors
+"""
+
+EXAMPLES = r"""
+- name: Disks of every VM
+  labkit.tripleo.qcow2_disks:
+    lab: mylab
+    owner: libvirt-qemu
+    group: kvm
+    disks:
+      - {path: /var/lib/libvirt/images/mylab-control-1-vda.qcow2, size_gb: 60}
+
+- name: Remove the lab's disks
+  labkit.tripleo.qcow2_disks:
+    lab: mylab
+    images_dir: /var/lib/libvirt/images
+    state: absent
+"""
+
+RETURN = r"""
+created:
+  description: Paths created (or, in check mode, that would be created).
+  returned: always
+  type: list
+  elements: str
+existing:
+  description: Paths that already existed with this lab's mark and were left alone.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: Paths removed with I(state=absent).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import errno
+import os
+import struct
+
+from ansible.module_utils.basic import AnsibleModule
+
+XATTR = "user.labkit.lab"
+GIB = 1024 ** 3
+
+
+def disk_owner(path):
+    """The lab recorded on a file, or None."""
+    try:
+        return os.getxattr(path, XATTR).decode("utf-8")
+    except OSError as exc:
+        if exc.errno in (errno.ENODATA, errno.ENOTSUP, getattr(errno, "ENOATTR", errno.ENODATA)):
+            return None
+        raise
+
+
+def qcow2_virtual_size(path):
+    """Virtual size from the qcow2 header (bytes 24-31), or None if not qcow2."""
+    with open(path, "rb") as handle:
+        header = handle.read(32)
+    if len(header) < 32 or header[:4] != b"QFI\xfb":
+        return None
+    return struct.unpack(">Q", header[24:32])[0]
+
+
+def ensure_present(module, params):
+    conflicts, created, existing = [], [], []
+    for disk in params["disks"]:
+        path = disk["path"]
+        if os.path.lexists(path):
+            owner = disk_owner(path)
+            if owner != params["lab"]:
+                conflicts.append("%s (owner: %s)" % (path, owner or "none"))
+    if conflicts:
+        module.fail_json(msg="these disk files exist but were not created by lab %r, so nothing was created: "
+                             "%s. Move them away or rename the lab." % (params["lab"], ", ".join(conflicts)))
+    for disk in params["disks"]:
+        path, size_gb = disk["path"], int(disk["size_gb"])
+        if os.path.lexists(path):
+            existing.append(path)
+            size = qcow2_virtual_size(path)
+            if size is not None and size != size_gb * GIB:
+                module.warn("disk %s is %.1f GiB, the description says %d GiB; existing disks are never "
+                            "resized or recreated" % (path, float(size) / GIB, size_gb))
+            continue
+        created.append(path)
+        if module.check_mode:
+            continue
+        parent = os.path.dirname(path)
+        if not os.path.isdir(parent):
+            module.fail_json(msg="directory %s for disk %s does not exist" % (parent, path))
+        module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
+                            path, "%dG" % size_gb], check_rc=True)
+        try:
+            os.setxattr(path, XATTR, params["lab"].encode("utf-8"))
+        except OSError as exc:
+            os.unlink(path)
+            module.fail_json(msg="cannot record ownership on %s (%s); the images directory needs a file "
+                                 "system with user extended attributes" % (path, exc))
+        os.chmod(path, 0o600)
+        module.set_owner_if_different(path, params["owner"], False)
+        module.set_group_if_different(path, params["group"], False)
+    return created, existing
+
+
+def ensure_absent(module, params):
+    candidates = set(d["path"] for d in params["disks"])
+    if params["images_dir"] and os.path.isdir(params["images_dir"]):
+        for entry in os.listdir(params["images_dir"]):
+            candidates.add(os.path.join(params["images_dir"], entry))
+    removed = []
+    for path in sorted(candidates):
+        if not os.path.isfile(path) or os.path.islink(path) or disk_owner(path) != params["lab"]:
+            continue
+        removed.append(path)
+        if not module.check_mode:
+            os.unlink(path)
+    return removed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            lab=dict(type="str", required=True),
+            disks=dict(type="list", elements="dict", default=[]),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            images_dir=dict(type="path"),
+            qemu_img=dict(type="path", default="qemu-img"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    for index, disk in enumerate(module.params["disks"]):
+        if not disk.get("path") or not os.path.isabs(disk["path"]) or not isinstance(disk.get("size_gb"), int):
+            module.fail_json(msg="disks[%d] needs an absolute 'path' and an integer 'size_gb'" % index)
+    if module.params["state"] == "present":
+        created, existing = ensure_present(module, module.params)
+        module.exit_json(changed=bool(created), created=created, existing=existing, removed=[])
+    removed = ensure_absent(module, module.params)
+    module.exit_json(changed=bool(removed), created=[], existing=[], removed=removed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: virthost_info
+short_description: What a virthost offers a lab, and the libvirt domain type to use
+version_added: "0.1.0"
+description:
+  - Reads hardware virtualisation (C(vmx)/C(svm) CPU flags and C(/dev/kvm)), nested
+    virtualisation (C(kvm_intel)/C(kvm_amd) C(nested) parameter), the user and group qemu runs
+    as, whether systemd is the init system and whether firewalld is running.
+  - Chooses the libvirt domain type - C(kvm) with hardware virtualisation, C(qemu) (TCG)
+    without - and says why. C(/dev/kvm) alone is not enough, since some kernels offer it
+    without VT-x/AMD-V (for example the PVM module), where ordinary guests do not boot.
+  - Changes nothing.
+options:
+  domain_type:
+    description: C(auto) chooses; C(kvm) or C(qemu) forces, with a warning when kvm is forced but unavailable.
+    type: str
+    choices: [auto, kvm, qemu]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+author:
+  - labkit.tripleo contributors
+"""
+
+EXAMPLES = r"""
+- name: Read the virthost
+  labkit.tripleo.virthost_info:
+  register: virthost
+"""
+
+RETURN = r"""
+domain_type:
+  description: libvirt domain type the lab uses.
+  returned: always
+  type: str
+  sample: qemu
+domain_type_reason:
+  description: Why.
+  returned: always
+  type: str
+  sample: "the CPU has no vmx/svm flag: VMs run under TCG emulation (slow, but they run)"
+hardware_virtualization:
+  description: Whether the CPU exposes vmx or svm and /dev/kvm exists.
+  returned: always
+  type: bool
+nested:
+  description: Whether nested virtualisation is on (null when no kvm_intel/kvm_amd module).
+  returned: always
+  type: bool
+qemu_user:
+  description: User qemu runs as.
+  returned: always
+  type: str
+  sample: libvirt-qemu
+qemu_group:
+  description: Group qemu runs as.
+  returned: always
+  type: str
+  sample: libvirt-qemu
+systemd:
+  description: Whether systemd is the running init system.
+  returned: always
+  type: bool
+firewalld:
+  description: Whether firewalld is running.
+  returned: always
+  type: bool
+"""
+
+import grp
+import os
+import pwd
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def cpu_flags(path="/proc/cpuinfo"):
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except IOError:
+        pass
+    return set()
+
+
+def nested_enabled():
+    for module in ("kvm_intel", "kvm_amd"):
+        path = "/sys/module/%s/parameters/nested" % module
+        if os.path.exists(path):
+            with open(path) as handle:
+                return handle.read().strip() in ("Y", "1")
+    return None
+
+
+def choose_domain_type(requested, flags, has_dev_kvm, nested):
+    hardware = bool(flags & {"vmx", "svm"}) and has_dev_kvm
+    if requested == "qemu":
+        return "qemu", "requested in lab.libvirt.domain_type", hardware
+    if requested == "kvm":
+        return "kvm", "requested in lab.libvirt.domain_type", hardware
+    if hardware:
+        reason = "the CPU has %s and /dev/kvm exists" % ("vmx" if "vmx" in flags else "svm")
+        if nested is False:
+            reason += "; nested virtualisation is off, so the virthost itself is bare metal or nesting is disabled"
+        return "kvm", reason, hardware
+    if has_dev_kvm:
+        return "qemu", ("/dev/kvm exists but the CPU has no vmx/svm flag (a KVM without hardware "
+                        "virtualisation, such as PVM, cannot boot ordinary guests): VMs run under TCG"), hardware
+    return "qemu", "the CPU has no vmx/svm flag: VMs run under TCG emulation (slow, but they run)", hardware
+
+
+def qemu_identity(conf="/etc/libvirt/qemu.conf"):
+    """The user and group libvirt runs qemu as: qemu.conf, else the distribution default."""
+    found = {}
+    try:
+        with open(conf) as handle:
+            for line in handle:
+                match = re.match(r'^\s*(user|group)\s*=\s*"([^"]+)"', line)
+                if match:
+                    found[match.group(1)] = match.group(2).lstrip("+")
+    except IOError:
+        pass
+
+    def first(kind, names):
+        lookup = pwd.getpwnam if kind == "user" else grp.getgrnam
+        for name in names:
+            try:
+                lookup(name)
+                return name
+            except KeyError:
+                continue
+        return "root"
+
+    user = found.get("user") or first("user", ["qemu", "libvirt-qemu"])
+    group = found.get("group") or first("group", ["qemu", "libvirt-qemu", "kvm"])
+    return user, group
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(domain_type=dict(type="str", choices=["auto", "kvm", "qemu"], default="auto")),
+        supports_check_mode=True,
+    )
+    flags = cpu_flags()
+    nested = nested_enabled()
+    domain_type, reason, hardware = choose_domain_type(module.params["domain_type"], flags,
+                                                       os.path.exists("/dev/kvm"), nested)
+    if domain_type == "kvm" and not hardware:
+        module.warn("domain type kvm was requested but the virthost has no hardware virtualisation; "
+                    "domains will fail to start")
+    user, group = qemu_identity()
+    firewalld = False
+    firewall_cmd = module.get_bin_path("firewall-cmd")
+    if firewall_cmd:
+        rc, _out, _err = module.run_command([firewall_cmd, "--state"])
+        firewalld = rc == 0
+    module.exit_json(
+        changed=False,
+        domain_type=domain_type,
+        domain_type_reason=reason,
+        hardware_virtualization=hardware,
+        nested=nested,
+        qemu_user=user,
+        qemu_group=group,
+        systemd=os.path.isdir("/run/systemd/system"),
+        firewalld=firewalld,
+    )
+
+
+if __name__ == "__main__":
+    main()
