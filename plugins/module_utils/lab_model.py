@@ -25,7 +25,7 @@ VLAN_MAX = 4094
 IFNAME_MAX = 15
 BMC_TYPES = ("ipmi",)
 DOMAIN_TYPES = ("auto", "kvm", "qemu")
-DISK_DEVICES = "vdefghijklmnopqrstuvwxyz"
+DISK_DEVICES = "abcdefghijklmnopqrstuvwxyz"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LAB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")

@@ -131,9 +131,11 @@ def read_state(module):
 def choose_datapath(module, requested, existing):
     if requested != "auto":
         return requested, "requested"
+    kernel = os.path.isdir("/sys/module/openvswitch")
     if existing is not None and existing["datapath_type"]:
-        return existing["datapath_type"], "the bridge already uses it"
-    if os.path.isdir("/sys/module/openvswitch"):
+        return existing["datapath_type"], "kept from the existing bridge (openvswitch kernel module %s)" % (
+            "loaded" if kernel else "not loaded")
+    if kernel:
         return "system", "the openvswitch kernel module is loaded"
     if not module.check_mode:
         rc, _out, _err = module.run_command(["modprobe", "openvswitch"])
@@ -197,7 +199,7 @@ def main():
         module.exit_json(changed=bool(commands), commands=commands)
 
     datapath, reason = choose_datapath(module, params["datapath"], existing)
-    if datapath == "netdev" and params["datapath"] == "auto":
+    if datapath == "netdev":
         module.warn("bridge %s uses the userspace datapath (netdev): %s. It works, but more slowly than the "
                     "kernel datapath." % (params["bridge"], reason))
     desired = dict(lab=params["lab"], bridge=params["bridge"], datapath_type=datapath, uplink=params["uplink"],
