@@ -17,6 +17,11 @@ import hashlib
 import ipaddress
 import re
 
+try:
+    from urllib.parse import urlparse
+except ImportError:  # Python 2 on an old managed host
+    from urlparse import urlparse
+
 BMC_PORT_MIN = 1024
 BMC_PORT_MAX = 65535
 VLAN_MIN = 1
@@ -27,10 +32,13 @@ BMC_TYPES = ("ipmi",)
 DOMAIN_TYPES = ("auto", "kvm", "qemu")
 DISK_DEVICES = "abcdefghijklmnopqrstuvwxyz"
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_LAB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-_IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
-_MAC_RE = re.compile(r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+# \Z, not $: '$' also matches before a trailing newline, which would let "name\n" through.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_LAB_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
+_IFNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}\Z")
+_USERNAME_RE = re.compile(r"[^\s]{1,16}\Z")
+# MACs are prefix:vm:nic, one byte each; index 0 is the first VM.
+MAX_VMS = 256
 
 
 class LabError(ValueError):
@@ -192,7 +200,8 @@ def normalize(lab):
     network = _normalize_network(check, top["network"])
     bmc = _normalize_bmc(check, top["bmc"])
     libvirt = _normalize_libvirt(check, top["libvirt"])
-    portgroup_names = set(pg["name"] for pg in network["portgroups"]) if network else set()
+    portgroup_names = set(pg["name"] for pg in network["portgroups"] if isinstance(pg["name"], str)) \
+        if network else set()
     provisioning = network["provisioning_portgroup"] if network else None
 
     vms = []
@@ -216,6 +225,9 @@ def normalize(lab):
             vm["path"] = path
             nodes.append(vm)
 
+    if len(vms) + len(nodes) > MAX_VMS:
+        check.error("lab.nodes", "at most %d VMs per lab (undercloud included), got %d"
+                    % (MAX_VMS, len(vms) + len(nodes)))
     _check_unique_names(check, vms + nodes)
     _assign_bmc_ports(check, nodes, bmc)
 
@@ -274,8 +286,11 @@ def _normalize_network(check, raw):
             check.error("lab.network.host_address", "%r is not an address with prefix length" % net["host_address"])
     check.integer(net["host_vlan"], "lab.network.host_vlan", VLAN_MIN, VLAN_MAX)
     if net["host_port"] is None and isinstance(net["bridge"], str):
-        net["host_port"] = (net["bridge"] + "-host")[:IFNAME_MAX]
-    check.string(net["host_port"], "lab.network.host_port", _IFNAME_RE, "interface name")
+        net["host_port"] = net["bridge"][:IFNAME_MAX - len("-host")] + "-host"
+    if check.string(net["host_port"], "lab.network.host_port", _IFNAME_RE, "interface name") \
+            and net["host_port"] == net["bridge"]:
+        check.error("lab.network.host_port", "must differ from the bridge name (Open vSwitch already has a "
+                                             "port named like the bridge)")
 
     portgroups = []
     if check.sequence(net["portgroups"], "lab.network.portgroups"):
@@ -348,7 +363,7 @@ def _normalize_bmc(check, raw):
                             "must be a concrete address; %s would expose every BMC on every interface"
                             % bmc["address"])
     check.integer(bmc["port_start"], "lab.bmc.port_start", BMC_PORT_MIN, BMC_PORT_MAX)
-    check.string(bmc["username"], "lab.bmc.username", re.compile(r"^\S{1,16}$"),
+    check.string(bmc["username"], "lab.bmc.username", _USERNAME_RE,
                  "IPMI user name (1-16 characters, no spaces)")
     check.string(bmc["firewall_zone"], "lab.bmc.firewall_zone", _NAME_RE, "firewalld zone name")
     if check.sequence(bmc["allow_from"], "lab.bmc.allow_from"):
@@ -374,7 +389,7 @@ def _normalize_libvirt(check, raw):
     libvirt = check.mapping(raw, "lab.libvirt", _LIBVIRT_SCHEMA)
     if libvirt is None:
         return None
-    if check.string(libvirt["uri"], "lab.libvirt.uri") and libvirt["uri"].endswith("/session"):
+    if check.string(libvirt["uri"], "lab.libvirt.uri") and urlparse(libvirt["uri"]).path.rstrip("/") == "/session":
         check.error("lab.libvirt.uri", "session URIs hide VMs from root and lose them on reboot; use qemu:///system")
     if check.string(libvirt["images_dir"], "lab.libvirt.images_dir") and not libvirt["images_dir"].startswith("/"):
         check.error("lab.libvirt.images_dir", "must be an absolute path")

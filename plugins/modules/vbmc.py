@@ -159,30 +159,38 @@ def drifted(config, wanted):
     return sorted(key for key, value in wanted.items() if config.get(key) != value)
 
 
-def ensure_present(module, vbmc, params):
-    config_dir = os.path.expanduser(params["config_dir"])
-    current = vbmc.list()
-    wanted_names = set(b["name"] for b in params["bmcs"])
-    taken = {}
-    for name, row in current.items():
-        if name not in wanted_names:
-            taken[(str(row.get("Address")), int(row.get("Port")))] = name
-    clashes = ["%s:%s (wanted by %s, served by BMC %s)" % (params["address"], b["port"], b["name"],
-                                                          taken[(params["address"], int(b["port"]))])
-               for b in params["bmcs"] if (params["address"], int(b["port"])) in taken]
-    if clashes:
-        module.fail_json(msg="BMC endpoints already in use, nothing was changed: %s" % "; ".join(clashes))
+WILDCARDS = ("::", "0.0.0.0")
 
+
+def endpoint_clashes(current, bmcs, address):
+    """Wanted endpoints already served by a BMC outside ``bmcs``.
+
+    A BMC bound to a wildcard address holds its port on every address.
+    """
+    wanted_names = set(b["name"] for b in bmcs)
+    clashes = []
+    for bmc in bmcs:
+        for name, row in sorted(current.items()):
+            if name in wanted_names or int(row.get("Port")) != int(bmc["port"]):
+                continue
+            other = str(row.get("Address"))
+            if other == address or other in WILDCARDS or address in WILDCARDS:
+                clashes.append("%s:%s (wanted by %s, served by BMC %s on %s)"
+                               % (address, bmc["port"], bmc["name"], name, other))
+    return clashes
+
+
+def plan(current, config_of, params):
+    """What to do with each BMC: added, replaced, started or unchanged."""
     results = []
     for bmc in params["bmcs"]:
         name = bmc["name"]
-        wanted = wanted_settings(params, bmc)
         row = current.get(name)
         result = {"name": name, "address": params["address"], "port": int(bmc["port"])}
         if row is None:
             result["action"] = "added"
         else:
-            changes = drifted(read_config(config_dir, name), wanted)
+            changes = drifted(config_of(name), wanted_settings(params, bmc))
             if changes:
                 result["action"] = "replaced"
                 result["changed_settings"] = changes
@@ -190,18 +198,35 @@ def ensure_present(module, vbmc, params):
                 result["action"] = "started"
             else:
                 result["action"] = "unchanged"
-        if not module.check_mode and result["action"] != "unchanged":
-            if result["action"] == "replaced":
-                vbmc.run("stop", name)
-                vbmc.run("delete", name)
-            if result["action"] in ("added", "replaced"):
-                vbmc.run("add", name, "--address", params["address"], "--port", str(bmc["port"]),
-                         "--username", params["username"], "--password", params["password"],
-                         "--libvirt-uri", params["libvirt_uri"])
-                make_private(config_dir, name)
-            vbmc.run("start", name)
         result["status"] = "running"
         results.append(result)
+    return results
+
+
+def ensure_present(module, vbmc, params):
+    config_dir = os.path.expanduser(params["config_dir"])
+    current = vbmc.list()
+    clashes = endpoint_clashes(current, params["bmcs"], params["address"])
+    if clashes:
+        module.fail_json(msg="BMC endpoints already in use, nothing was changed: %s" % "; ".join(clashes))
+    results = plan(current, lambda name: read_config(config_dir, name), params)
+    if module.check_mode:
+        return results
+    ports = dict((b["name"], b["port"]) for b in params["bmcs"])
+    # All replaced BMCs release their ports before any BMC starts, so two nodes can swap ports.
+    for result in results:
+        if result["action"] == "replaced":
+            vbmc.run("stop", result["name"])
+            vbmc.run("delete", result["name"])
+    for result in results:
+        if result["action"] in ("added", "replaced"):
+            vbmc.run("add", result["name"], "--address", params["address"], "--port", str(ports[result["name"]]),
+                     "--username", params["username"], "--password", params["password"],
+                     "--libvirt-uri", params["libvirt_uri"])
+            make_private(config_dir, result["name"])
+    for result in results:
+        if result["action"] != "unchanged":
+            vbmc.run("start", result["name"])
     return results
 
 

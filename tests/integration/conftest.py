@@ -1,0 +1,32 @@
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+LABS = pathlib.Path(__file__).resolve().parent / "labs"
+
+
+def host_state():
+    out = subprocess.run(["/usr/bin/python3", str(REPO / "tests" / "host_state.py")], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return json.loads(out)
+
+
+def playbook(playbook, *args):
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), playbook, "-i", "inventories/default"]
+                          + list(args), cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True)
+    return proc.returncode, proc.stdout
+
+
+@pytest.fixture
+def itest_lab():
+    """The itest lab is torn down before and after each test that builds it."""
+    playbook("playbooks/teardown.yml", "-e", "@%s" % (LABS / "itest.yml"))
+    yield str(LABS / "itest.yml")
+    rc, out = playbook("playbooks/teardown.yml", "-e", "@%s" % (LABS / "itest.yml"))
+    assert rc == 0, out

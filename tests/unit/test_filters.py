@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+"""filter plugin lab: lab_model, bmc_endpoints, port_ranges, lab_summary."""
+
+import copy
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.labkit.tripleo.plugins.filter import lab as lab_filters
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize
+
+SECRET = "Sup3rS3cret-pw"
+VIRTHOST = {"domain_type": "kvm", "domain_type_reason": "the CPU has vmx and /dev/kvm exists"}
+
+
+@pytest.mark.parametrize("ports, ranges", [
+    ([7001, 7002, 7003, 7005], ["7001-7003", "7005"]),
+    ([7005, 7001, 7003, 7002, 7001], ["7001-7003", "7005"]),
+    ([6230], ["6230"]),
+    ([], []),
+    ([1, 3, 5], ["1", "3", "5"]),
+    ([10, 11, 20, 21, 22], ["10-11", "20-22"]),
+])
+def test_port_ranges(ports, ranges):
+    assert lab_filters.port_ranges(ports) == ranges
+
+
+def test_filters_are_registered():
+    filters = lab_filters.FilterModule().filters()
+    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary"}
+    assert filters["port_ranges"] is lab_filters.port_ranges
+
+
+def test_lab_model_filter_returns_the_model(lab):
+    assert lab_filters.lab_model(lab) == normalize(copy.deepcopy(lab))
+
+
+def test_lab_model_filter_raises_with_field_path(lab):
+    lab["nodes"][1]["nics"] = ["access-100", "nope"]
+    lab["bmc"]["port_start"] = 80
+    with pytest.raises(AnsibleFilterError) as info:
+        lab_filters.lab_model(lab)
+    message = str(info.value)
+    assert "lab.nodes[1].nics[1]: portgroup 'nope' is not declared" in message
+    assert "lab.bmc.port_start:" in message
+
+
+def test_lab_model_filter_does_not_echo_password(lab):
+    lab["bmc"]["password"] = SECRET + " with spaces"
+    with pytest.raises(AnsibleFilterError) as info:
+        lab_filters.lab_model(lab)
+    assert "lab.bmc.password" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_bmc_endpoints(lab):
+    lab["bmc"]["address"] = "192.168.122.1"
+    lab["bmc"]["password"] = SECRET
+    lab["nodes"][1]["bmc_port"] = 7010
+    endpoints = lab_filters.bmc_endpoints(normalize(lab))
+    assert endpoints == [{"name": "control-1", "address": "192.168.122.1", "port": 7001},
+                         {"name": "compute-1", "address": "192.168.122.1", "port": 7010}]
+    assert SECRET not in json.dumps(endpoints)
+
+
+# --------------------------------------------------------------- lab_summary
+
+def domains_for(model, mac_of):
+    """A libvirt_domains result whose MACs come from ``mac_of(vm_index, nic_index)``."""
+    result = []
+    for vm_index, vm in enumerate(model["vms"]):
+        result.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": True,
+                       "nics": [{"mac": mac_of(vm_index, nic_index), "network": "ovs-network-1",
+                                 "portgroup": nic["portgroup"], "target": "vnet%d%d" % (vm_index, nic_index)}
+                                for nic_index, nic in enumerate(vm["nics"])]})
+    return result
+
+
+@pytest.fixture
+def secret_model(lab):
+    lab["bmc"]["password"] = SECRET
+    return normalize(lab)
+
+
+def reported_mac(vm_index, nic_index):
+    return "52:54:00:ee:%02x:%02x" % (vm_index, nic_index)
+
+
+def test_lab_summary_uses_macs_from_domains(secret_model):
+    domains = domains_for(secret_model, reported_mac)
+    model_macs = set(n["mac"] for vm in secret_model["vms"] for n in vm["nics"])
+    assert not model_macs & set(n["mac"] for d in domains for n in d["nics"])  # really different
+    summary = lab_filters.lab_summary(secret_model, domains, VIRTHOST, "virthost-1", "/tmp/artifacts")
+    by_name = dict((vm["name"], vm) for vm in summary["vms"])
+    control = by_name["control-1"]
+    assert control["nics"] == [{"portgroup": "access-100", "mac": "52:54:00:ee:01:00"},
+                               {"portgroup": "trunk-1", "mac": "52:54:00:ee:01:01"}]
+    assert control["provisioning_mac"] == "52:54:00:ee:01:00"
+    assert control["macs_by_portgroup"] == {"access-100": ["52:54:00:ee:01:00"], "trunk-1": ["52:54:00:ee:01:01"]}
+    assert by_name["undercloud"]["provisioning_mac"] == "52:54:00:ee:00:00"
+    dumped = json.dumps(summary)
+    assert [mac for mac in model_macs if mac in dumped] == []
+
+
+def test_lab_summary_provisioning_mac_is_on_provisioning_portgroup_not_first_nic(lab):
+    lab["nodes"][0]["nics"] = ["trunk-1", "access-101", "access-100"]
+    model = normalize(lab)
+    summary = lab_filters.lab_summary(model, domains_for(model, reported_mac), VIRTHOST, "vh", "/a")
+    control = next(vm for vm in summary["vms"] if vm["name"] == "control-1")
+    assert control["provisioning_mac"] == "52:54:00:ee:01:02"
+
+
+def test_lab_summary_missing_domain_has_no_nics(secret_model):
+    domains = [d for d in domains_for(secret_model, reported_mac) if d["name"] != "compute-1"]
+    summary = lab_filters.lab_summary(secret_model, domains, VIRTHOST, "vh", "/a")
+    compute = next(vm for vm in summary["vms"] if vm["name"] == "compute-1")
+    assert compute["nics"] == [] and compute["provisioning_mac"] is None and compute["macs_by_portgroup"] == {}
+
+
+def test_lab_summary_bmc_and_fields(secret_model):
+    summary = lab_filters.lab_summary(secret_model, domains_for(secret_model, reported_mac), VIRTHOST,
+                                      "virthost-1", "/tmp/artifacts")
+    assert summary["lab"] == "mylab" and summary["virthost"] == "virthost-1"
+    assert summary["domain_type"] == "kvm"
+    assert summary["network"]["provisioning_portgroup"] == "access-100"
+    by_name = dict((vm["name"], vm) for vm in summary["vms"])
+    assert by_name["undercloud"]["bmc"] is None
+    assert by_name["control-1"]["bmc"] == {"type": "ipmi", "address": "127.0.0.1", "port": 7001}
+    assert by_name["compute-1"]["bmc"]["port"] == 7002
+    assert by_name["control-1"]["disks"] == [
+        {"device": "vda", "path": "/var/lib/libvirt/images/mylab-control-1-vda.qcow2", "size_gb": 60}]
+    assert summary["bmc"]["password"] == "given in lab.bmc.password"
+
+
+def test_lab_summary_never_contains_the_password(secret_model):
+    summary = lab_filters.lab_summary(secret_model, domains_for(secret_model, reported_mac), VIRTHOST,
+                                      "virthost-1", "/tmp/artifacts")
+    assert SECRET not in json.dumps(summary)
+
+
+def test_lab_summary_generated_password_points_to_artifacts(model):
+    summary = lab_filters.lab_summary(model, domains_for(model, reported_mac), VIRTHOST, "vh", "/srv/artifacts")
+    assert summary["bmc"]["password"] == "generated, in /srv/artifacts/bmc-password"

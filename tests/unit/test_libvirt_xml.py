@@ -1,0 +1,340 @@
+# -*- coding: utf-8 -*-
+"""libvirt_xml: network and domain XML, parsing back, and drift detection."""
+
+import copy
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_xml as lx
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize
+
+NETWORK = "ovs-network-1"
+UUID = "6f1f4f2e-3c55-4a8e-9d35-5d0c2b6d7a10"
+
+
+def vm_named(model, name):
+    return next(vm for vm in model["vms"] if vm["name"] == name)
+
+
+def boot_orders(xml_text):
+    """{('disk'|'interface', index): order} for every per-device <boot>."""
+    root = ET.fromstring(xml_text)
+    found = {}
+    for kind in ("disk", "interface"):
+        for index, el in enumerate(root.findall("devices/" + kind)):
+            boot = el.find("boot")
+            if boot is not None:
+                found[(kind, index)] = boot.get("order")
+    return found
+
+
+def vbmc_set_boot_device(xml_text, device="network"):
+    """What VirtualBMC's set_boot_device does to a domain definition."""
+    root = ET.fromstring(xml_text)
+    os_el = root.find("os")
+    for boot in os_el.findall("boot"):
+        os_el.remove(boot)
+    for device_el in root.findall("devices/*"):
+        boot = device_el.find("boot")
+        if boot is not None:
+            device_el.remove(boot)
+    ET.SubElement(os_el, "boot", {"dev": device})
+    return ET.tostring(root, encoding="unicode")
+
+
+# ---------------------------------------------------------------- networks
+
+def test_network_round_trip(model):
+    net = model["network"]
+    text = lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"], uuid=UUID)
+    parsed = lx.parse_network(text)
+    assert parsed == {
+        "name": "ovs-network-1",
+        "uuid": UUID,
+        "owner": "mylab",
+        "bridge": "ovs-br1",
+        "forward": "bridge",
+        "openvswitch": True,
+        "portgroups": {
+            "access-100": {"name": "access-100", "vlan": 100, "trunk": None},
+            "access-101": {"name": "access-101", "vlan": 101, "trunk": None},
+            "trunk-1": {"name": "trunk-1", "vlan": None, "trunk": [100, 101, 102]},
+        },
+    }
+
+
+def test_network_xml_shape(model):
+    net = model["network"]
+    root = ET.fromstring(lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"]))
+    assert root.find("uuid") is None
+    assert root.find("virtualport").get("type") == "openvswitch"
+    trunk = root.find("portgroup[@name='trunk-1']/vlan")
+    assert trunk.get("trunk") == "yes"
+    assert [t.get("id") for t in trunk.findall("tag")] == ["100", "101", "102"]
+    access = root.find("portgroup[@name='access-101']/vlan")
+    assert access.get("trunk") is None
+    assert [t.get("id") for t in access.findall("tag")] == ["101"]
+
+
+def test_owner_mark():
+    libvirt_style = (
+        "<network><name>default</name>"
+        "<metadata><labkit:owner xmlns:labkit='http://labkit.dev/ns/tripleo/1' lab='otherlab'/></metadata>"
+        "</network>")
+    assert lx.owner_of(libvirt_style) == "otherlab"
+    assert lx.owner_of("<network><name>default</name></network>") is None
+    # Same local name in another namespace is not the mark.
+    assert lx.owner_of("<network><metadata><x:owner xmlns:x='urn:other' lab='mylab'/></metadata></network>") is None
+
+
+def test_parse_foreign_linux_bridge_network():
+    parsed = lx.parse_network("<network><name>default</name><forward mode='nat'/>"
+                              "<bridge name='virbr0' stp='on'/></network>")
+    assert parsed["owner"] is None
+    assert parsed["forward"] == "nat"
+    assert parsed["openvswitch"] is False
+    assert parsed["portgroups"] == {}
+
+
+def test_portgroup_changes_add_modify_delete(model):
+    net = model["network"]
+    current = lx.parse_network(lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"]))["portgroups"]
+    desired = [
+        {"name": "access-100", "vlan": 100, "trunk": None},        # unchanged
+        {"name": "access-101", "vlan": 201, "trunk": None},        # vlan changed
+        {"name": "access-102", "vlan": 102, "trunk": None},        # new
+    ]
+    add, modify, delete = lx.portgroup_changes(current, desired)
+    assert add == [{"name": "access-102", "vlan": 102, "trunk": None}]
+    assert modify == [{"name": "access-101", "vlan": 201, "trunk": None}]
+    assert delete == [{"name": "trunk-1", "vlan": None, "trunk": [100, 101, 102]}]
+
+
+def test_portgroup_changes_trunk_membership_and_kind(model):
+    net = model["network"]
+    current = lx.parse_network(lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"]))["portgroups"]
+    desired = copy.deepcopy(net["portgroups"])
+    desired[2]["trunk"] = [100, 101, 102, 103]
+    desired[1] = {"name": "access-101", "vlan": None, "trunk": [101]}
+    add, modify, delete = lx.portgroup_changes(current, desired)
+    assert add == [] and delete == []
+    assert sorted(pg["name"] for pg in modify) == ["access-101", "trunk-1"]
+
+
+def test_portgroup_changes_nothing_for_same_portgroups(model):
+    net = model["network"]
+    current = lx.parse_network(lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"]))["portgroups"]
+    assert lx.portgroup_changes(current, net["portgroups"]) == ([], [], [])
+
+
+# ----------------------------------------------------------------- domains
+
+def test_domain_round_trip(model):
+    vm = vm_named(model, "control-1")
+    parsed = lx.parse_domain(lx.domain_xml("mylab", vm, "kvm", NETWORK, uuid=UUID))
+    assert parsed["name"] == "control-1"
+    assert parsed["uuid"] == UUID
+    assert parsed["owner"] == "mylab"
+    assert parsed["type"] == "kvm"
+    assert parsed["vcpus"] == 8
+    assert parsed["memory_mib"] == 32768
+    assert parsed["disks"] == [{"device": "vda", "path": "/var/lib/libvirt/images/mylab-control-1-vda.qcow2"}]
+    assert parsed["nics"] == [
+        {"mac": vm["nics"][0]["mac"], "network": NETWORK, "portgroup": "access-100", "target": None},
+        {"mac": vm["nics"][1]["mac"], "network": NETWORK, "portgroup": "trunk-1", "target": None},
+    ]
+
+
+def test_domain_role_recorded_in_owner_mark(model):
+    root = ET.fromstring(lx.domain_xml("mylab", model["undercloud"], "qemu", NETWORK))
+    owner = root.find("metadata/" + lx.OWNER_TAG)
+    assert owner.get("lab") == "mylab" and owner.get("role") == "undercloud"
+
+
+def test_domain_round_trip_multiple_disks_in_order(lab):
+    lab["nodes"][1]["extra_disks_gb"] = [10, 20]
+    vm = vm_named(normalize(lab), "compute-1")
+    parsed = lx.parse_domain(lx.domain_xml("mylab", vm, "qemu", NETWORK))
+    assert [d["device"] for d in parsed["disks"]] == ["vda", "vdb", "vdc"]
+    assert [d["path"] for d in parsed["disks"]] == [d["path"] for d in vm["disks"]]
+    assert parsed["vcpus"] == 12 and parsed["type"] == "qemu"
+
+
+def test_node_boots_from_provisioning_nic_then_disk(model):
+    vm = vm_named(model, "control-1")
+    assert boot_orders(lx.domain_xml("mylab", vm, "kvm", NETWORK)) == {("interface", 0): "1", ("disk", 0): "2"}
+
+
+def test_node_boot_nic_follows_provisioning_not_position(lab):
+    lab["nodes"][0]["nics"] = ["trunk-1", "access-101", "access-100", "access-100"]
+    lab["nodes"][0]["extra_disks_gb"] = [5]
+    vm = vm_named(normalize(lab), "control-1")
+    # Only the first provisioning NIC PXE-boots; extra disks have no boot order.
+    assert boot_orders(lx.domain_xml("mylab", vm, "kvm", NETWORK)) == {("interface", 2): "1", ("disk", 0): "2"}
+
+
+def test_undercloud_boots_from_disk_only(model):
+    orders = boot_orders(lx.domain_xml("mylab", model["undercloud"], "kvm", NETWORK))
+    assert orders == {("disk", 0): "1"}
+
+
+def test_no_os_level_boot_element(model):
+    root = ET.fromstring(lx.domain_xml("mylab", vm_named(model, "control-1"), "kvm", NETWORK))
+    assert root.find("os/boot") is None  # per-device boot and os/boot are mutually exclusive in libvirt
+
+
+def test_kvm_gets_host_passthrough_cpu(model):
+    root = ET.fromstring(lx.domain_xml("mylab", vm_named(model, "control-1"), "kvm", NETWORK))
+    assert root.get("type") == "kvm"
+    assert root.find("cpu").get("mode") == "host-passthrough"
+
+
+def test_qemu_gets_no_cpu_element(model):
+    root = ET.fromstring(lx.domain_xml("mylab", vm_named(model, "control-1"), "qemu", NETWORK))
+    assert root.get("type") == "qemu"
+    assert root.find("cpu") is None
+
+
+def test_vnc_listens_on_localhost_only(model):
+    root = ET.fromstring(lx.domain_xml("mylab", vm_named(model, "control-1"), "kvm", NETWORK))
+    assert root.find("devices/graphics").get("listen") == "127.0.0.1"
+
+
+# ------------------------------------------------------------------- drift
+
+@pytest.fixture
+def node(model):
+    return vm_named(model, "control-1")
+
+
+@pytest.fixture
+def node_xml(node):
+    return lx.domain_xml("mylab", node, "kvm", NETWORK, uuid=UUID)
+
+
+def test_no_drift_for_unchanged_domain(node, node_xml):
+    assert lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(node, "kvm", NETWORK)) == []
+
+
+def test_no_drift_for_every_vm_of_the_lab(model):
+    for vm in model["vms"]:
+        text = lx.domain_xml("mylab", vm, "qemu", NETWORK)
+        assert lx.domain_drift(lx.parse_domain(text), lx.domain_spec(vm, "qemu", NETWORK)) == [], vm["name"]
+
+
+def test_no_drift_when_libvirt_reports_memory_in_kib(node, node_xml):
+    root = ET.fromstring(node_xml)
+    for tag in ("memory", "currentMemory"):
+        el = root.find(tag)
+        el.set("unit", "KiB")
+        el.text = str(32768 * 1024)
+    text = ET.tostring(root, encoding="unicode")
+    assert lx.domain_drift(lx.parse_domain(text), lx.domain_spec(node, "kvm", NETWORK)) == []
+
+
+def test_boot_rewrite_by_virtualbmc_is_not_drift(node, node_xml):
+    rewritten = vbmc_set_boot_device(node_xml, "network")
+    # The rewrite really happened: no per-device boot order, one os/boot.
+    assert boot_orders(rewritten) == {}
+    assert [b.get("dev") for b in ET.fromstring(rewritten).findall("os/boot")] == ["network"]
+    assert lx.domain_drift(lx.parse_domain(rewritten), lx.domain_spec(node, "kvm", NETWORK)) == []
+    rewritten_disk = vbmc_set_boot_device(node_xml, "hd")
+    assert lx.domain_drift(lx.parse_domain(rewritten_disk), lx.domain_spec(node, "kvm", NETWORK)) == []
+
+
+def test_drift_reports_vcpus(node, node_xml):
+    changed = dict(node, vcpus=16)
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
+    assert drift == ["vcpus: 8 -> 16"]
+
+
+def test_drift_reports_memory(node, node_xml):
+    changed = dict(node, memory_mb=16384)
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
+    assert drift == ["memory_mib: 32768 -> 16384"]
+
+
+def test_drift_reports_domain_type(node, node_xml):
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(node, "qemu", NETWORK))
+    assert drift == ["type: kvm -> qemu"]
+
+
+def test_drift_reports_nic_portgroup_change(node, node_xml):
+    changed = copy.deepcopy(node)
+    changed["nics"][1]["portgroup"] = "access-101"
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
+    assert len(drift) == 1 and drift[0].startswith("nics: ")
+    assert "@trunk-1" in drift[0] and "@access-101" in drift[0]
+
+
+def test_drift_reports_nic_order_and_mac(node, node_xml):
+    swapped = copy.deepcopy(node)
+    swapped["nics"].reverse()
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(swapped, "kvm", NETWORK))
+    assert [d.split(":")[0] for d in drift] == ["nics"]
+    other_mac = copy.deepcopy(node)
+    other_mac["nics"][0]["mac"] = "52:54:00:00:00:01"
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(other_mac, "kvm", NETWORK))
+    assert [d.split(":")[0] for d in drift] == ["nics"]
+
+
+def test_drift_reports_added_nic_and_disk(node, node_xml):
+    changed = copy.deepcopy(node)
+    changed["nics"].append({"portgroup": "access-101", "mac": "52:54:aa:bb:01:02", "provisioning": False})
+    changed["disks"].append({"device": "b", "size_gb": 10, "path": "/var/lib/libvirt/images/mylab-control-1-vdb.qcow2"})
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
+    assert [d.split(":")[0] for d in drift] == ["disks", "nics"]
+    assert "vdb=/var/lib/libvirt/images/mylab-control-1-vdb.qcow2" in drift[0]
+
+
+def test_drift_reports_disk_path_change(node, node_xml):
+    changed = copy.deepcopy(node)
+    changed["disks"][0]["path"] = "/srv/images/mylab-control-1-vda.qcow2"
+    drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
+    assert drift == ["disks: vda=/var/lib/libvirt/images/mylab-control-1-vda.qcow2 -> "
+                     "vda=/srv/images/mylab-control-1-vda.qcow2"]
+
+
+def test_drift_ignores_cdrom_and_live_target(node, node_xml):
+    root = ET.fromstring(node_xml)
+    cdrom = ET.SubElement(root.find("devices"), "disk", {"type": "file", "device": "cdrom"})
+    ET.SubElement(cdrom, "target", {"dev": "sda", "bus": "sata"})
+    root.find("devices/interface").append(ET.Element("target", {"dev": "vnet7"}))
+    text = ET.tostring(root, encoding="unicode")
+    parsed = lx.parse_domain(text)
+    assert parsed["nics"][0]["target"] == "vnet7"
+    assert len(parsed["disks"]) == 1
+    assert lx.domain_drift(parsed, lx.domain_spec(node, "kvm", NETWORK)) == []
+
+
+def test_parse_domain_lowercases_mac(node, node_xml):
+    text = node_xml.replace(node["nics"][0]["mac"], node["nics"][0]["mac"].upper())
+    assert node["nics"][0]["mac"].upper() in text
+    assert lx.parse_domain(text)["nics"][0]["mac"] == node["nics"][0]["mac"]
+
+
+# ------------------------------------------------------------- _memory_mib
+
+@pytest.mark.parametrize("text, unit, mib", [
+    ("1048576", None, 1024),          # KiB is libvirt's default unit
+    ("1048576", "KiB", 1024),
+    ("1048576", "k", 1024),
+    ("2048", "MiB", 2048),
+    ("2048", "M", 2048),
+    ("2", "GiB", 2048),
+    ("3", "G", 3072),
+    ("1073741824", "bytes", 1024),
+    ("1073741824", "b", 1024),
+])
+def test_memory_mib_units(text, unit, mib):
+    el = ET.Element("memory", {"unit": unit} if unit else {})
+    el.text = text
+    assert lx._memory_mib(el) == mib
+
+
+def test_memory_mib_missing_or_unknown():
+    assert lx._memory_mib(None) is None
+    el = ET.Element("memory", {"unit": "furlongs"})
+    el.text = "4"
+    assert lx._memory_mib(el) is None

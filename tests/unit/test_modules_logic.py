@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+"""Pure helpers of the modules: virthost_info, qcow2_disks, vbmc."""
+
+import errno
+import os
+import struct
+
+import pytest
+
+from ansible_collections.labkit.tripleo.plugins.modules import qcow2_disks, vbmc, virthost_info
+
+GIB = 1024 ** 3
+
+
+# ------------------------------------------------------------ virthost_info
+
+def test_vmx_with_dev_kvm_is_kvm():
+    domain_type, reason, hardware = virthost_info.choose_domain_type("auto", {"fpu", "vmx", "sse2"}, True, True)
+    assert (domain_type, hardware) == ("kvm", True)
+    assert "vmx" in reason and "/dev/kvm" in reason
+    assert "nested" not in reason
+
+
+def test_svm_with_dev_kvm_is_kvm_and_names_svm():
+    domain_type, reason, hardware = virthost_info.choose_domain_type("auto", {"svm"}, True, None)
+    assert (domain_type, hardware) == ("kvm", True)
+    assert "svm" in reason and "vmx" not in reason
+
+
+def test_nested_off_is_mentioned():
+    _, reason, _ = virthost_info.choose_domain_type("auto", {"vmx"}, True, False)
+    assert "nested virtualisation is off" in reason
+
+
+def test_no_flags_with_dev_kvm_is_qemu():
+    domain_type, reason, hardware = virthost_info.choose_domain_type("auto", {"fpu", "sse2"}, True, None)
+    assert (domain_type, hardware) == ("qemu", False)
+    assert "vmx/svm" in reason and "/dev/kvm exists" in reason
+
+
+def test_flags_without_dev_kvm_is_qemu():
+    domain_type, reason, hardware = virthost_info.choose_domain_type("auto", {"vmx"}, False, None)
+    assert (domain_type, hardware) == ("qemu", False)
+
+
+def test_nothing_is_qemu_tcg():
+    domain_type, reason, hardware = virthost_info.choose_domain_type("auto", set(), False, None)
+    assert (domain_type, hardware) == ("qemu", False)
+    assert "TCG" in reason
+
+
+@pytest.mark.parametrize("requested", ["qemu", "kvm"])
+@pytest.mark.parametrize("flags, dev_kvm, hardware", [({"vmx"}, True, True), (set(), False, False),
+                                                      (set(), True, False)])
+def test_requested_type_is_honoured(requested, flags, dev_kvm, hardware):
+    domain_type, reason, hw = virthost_info.choose_domain_type(requested, flags, dev_kvm, None)
+    assert domain_type == requested
+    assert hw is hardware
+    assert reason == "requested in lab.libvirt.domain_type"
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) CPU
+flags\t\t: fpu vme de pse tsc msr vmx ept sse2
+bugs\t\t: spectre_v1
+
+processor\t: 1
+vendor_id\t: GenuineIntel
+flags\t\t: fpu vme de pse tsc msr vmx ept sse2
+"""
+
+
+def test_cpu_flags_from_file(tmp_path):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO)
+    flags = virthost_info.cpu_flags(str(path))
+    assert flags == {"fpu", "vme", "de", "pse", "tsc", "msr", "vmx", "ept", "sse2"}
+    assert virthost_info.choose_domain_type("auto", flags, True, None)[0] == "kvm"
+
+
+def test_cpu_flags_without_flags_line_or_file(tmp_path):
+    path = tmp_path / "cpuinfo"
+    path.write_text("processor\t: 0\nvendor_id\t: ARM\nFeatures\t: fp asimd\n")
+    assert virthost_info.cpu_flags(str(path)) == set()
+    assert virthost_info.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+# -------------------------------------------------------------- qcow2_disks
+
+def qcow2_header(size, version=3):
+    # magic, version, backing_file_offset(8), backing_file_size(4), cluster_bits(4), size(8)
+    return b"QFI\xfb" + struct.pack(">IQII", version, 0, 0, 16) + struct.pack(">Q", size)
+
+
+def test_qcow2_header_layout():
+    header = qcow2_header(60 * GIB)
+    assert len(header) == 32 and header[24:32] == struct.pack(">Q", 60 * GIB)
+
+
+@pytest.mark.parametrize("size", [60 * GIB, 1, 2 ** 63])
+def test_qcow2_virtual_size(tmp_path, size):
+    path = tmp_path / "disk.qcow2"
+    path.write_bytes(qcow2_header(size) + b"\0" * 4096)
+    assert qcow2_disks.qcow2_virtual_size(str(path)) == size
+
+
+@pytest.mark.parametrize("content", [
+    b"\0" * 4096,                                   # raw image
+    b"QFI\xfa" + b"\0" * 60,                         # wrong magic
+    qcow2_header(10 * GIB)[:31],                     # truncated header
+    b"",
+])
+def test_qcow2_virtual_size_not_qcow2(tmp_path, content):
+    path = tmp_path / "disk.img"
+    path.write_bytes(content)
+    assert qcow2_disks.qcow2_virtual_size(str(path)) is None
+
+
+def _setxattr_or_skip(path, value):
+    try:
+        os.setxattr(str(path), qcow2_disks.XATTR, value)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EPERM, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)):
+            pytest.skip("file system of %s lacks user extended attributes" % path)
+        raise
+
+
+def test_disk_owner(tmp_path):
+    path = tmp_path / "mylab-control-1-vda.qcow2"
+    path.write_bytes(qcow2_header(GIB))
+    _setxattr_or_skip(path, b"mylab")
+    assert qcow2_disks.disk_owner(str(path)) == "mylab"
+
+
+def test_disk_owner_unmarked_file(tmp_path):
+    marked = tmp_path / "marked.qcow2"
+    marked.write_bytes(b"")
+    _setxattr_or_skip(marked, b"otherlab")  # proves xattrs work here, so None means "no mark"
+    path = tmp_path / "foreign.qcow2"
+    path.write_bytes(b"")
+    assert qcow2_disks.disk_owner(str(path)) is None
+
+
+def test_disk_owner_missing_file_raises(tmp_path):
+    with pytest.raises(OSError):
+        qcow2_disks.disk_owner(str(tmp_path / "missing"))
+
+
+# --------------------------------------------------------------------- vbmc
+
+SECRET = "Sup3rS3cret-pw"
+WANTED = {"address": "127.0.0.1", "port": "7001", "username": "admin", "password": SECRET,
+          "libvirt_uri": "qemu:///system"}
+
+
+def test_drifted_nothing_when_equal():
+    assert vbmc.drifted(dict(WANTED, domain_name="control-1", active="True"), WANTED) == []
+
+
+def test_drifted_returns_names_only():
+    config = dict(WANTED, password="old-password", port="7002", address="::")
+    changes = vbmc.drifted(config, WANTED)
+    assert changes == ["address", "password", "port"]
+    text = repr(changes)
+    for value in (SECRET, "old-password", "7002", "7001", "::", "127.0.0.1"):
+        assert value not in text
+
+
+def test_drifted_missing_config_is_everything():
+    assert vbmc.drifted({}, WANTED) == ["address", "libvirt_uri", "password", "port", "username"]
+
+
+def test_wanted_settings_matches_vbmc_config_file(tmp_path):
+    """A config file as vbmc writes it is not drift for the same settings."""
+    (tmp_path / "control-1").mkdir()
+    (tmp_path / "control-1" / "config").write_text(
+        "[VirtualBMC]\nusername = admin\npassword = %s\naddress = 127.0.0.1\nport = 7001\n"
+        "domain_name = control-1\nlibvirt_uri = qemu:///system\nactive = True\n" % SECRET)
+    params = {"address": "127.0.0.1", "username": "admin", "password": SECRET, "libvirt_uri": "qemu:///system"}
+    config = vbmc.read_config(str(tmp_path), "control-1")
+    assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7001})) == []
+    assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7002})) == ["port"]
+    assert vbmc.read_config(str(tmp_path), "missing") == {}
