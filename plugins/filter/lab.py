@@ -14,8 +14,8 @@ description:
   - Checks the C(lab) variable against every rule of the lab description and returns the
     normalised model that all roles consume (defaults filled in, disk paths, deterministic
     MACs, BMC ports, the provisioning portgroup).
-  - Fails with every problem listed, each naming its field, for example
-    C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups).
+  - "Fails with every problem listed, each naming its field, for example
+    C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups)."
   - The BMC password is never part of the model; C(bmc.password_given) says whether one was given.
 positional: _input
 options:

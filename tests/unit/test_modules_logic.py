@@ -182,3 +182,62 @@ def test_wanted_settings_matches_vbmc_config_file(tmp_path):
     assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7001})) == []
     assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7002})) == ["port"]
     assert vbmc.read_config(str(tmp_path), "missing") == {}
+
+
+# ------------------------------------------------------------ vbmc planning
+
+def _vbmc_params(**over):
+    params = {"bmcs": [{"name": "a", "port": 7001}, {"name": "b", "port": 7002}], "address": "127.0.0.1",
+              "username": "admin", "password": "s3cret", "libvirt_uri": "qemu:///system"}
+    params.update(over)
+    return params
+
+
+def _row(address, port, status="running"):
+    return {"Address": address, "Port": port, "Status": status}
+
+
+def test_vbmc_endpoint_clash_with_a_foreign_bmc_on_the_same_port():
+    clashes = vbmc.endpoint_clashes({"other": _row("127.0.0.1", 7002)}, _vbmc_params()["bmcs"], "127.0.0.1")
+    assert len(clashes) == 1 and "wanted by b" in clashes[0] and "BMC other" in clashes[0]
+
+
+def test_vbmc_endpoint_clash_with_a_wildcard_bound_bmc():
+    assert vbmc.endpoint_clashes({"other": _row("::", 7001)}, _vbmc_params()["bmcs"], "127.0.0.1")
+
+
+def test_vbmc_no_clash_on_other_ports_or_with_its_own_bmcs():
+    current = {"a": _row("127.0.0.1", 7002), "other": _row("127.0.0.1", 7009)}
+    assert vbmc.endpoint_clashes(current, _vbmc_params()["bmcs"], "127.0.0.1") == []
+
+
+def _config(params, bmc):
+    return dict(vbmc.wanted_settings(params, bmc))
+
+
+def test_vbmc_plan_unchanged_started_added_replaced():
+    params = _vbmc_params(bmcs=[{"name": n, "port": p} for n, p in
+                                (("same", 7001), ("down", 7002), ("new", 7003), ("moved", 7004))])
+    configs = {"same": _config(params, {"port": 7001}), "down": _config(params, {"port": 7002}),
+               "moved": _config(params, {"port": 7999})}
+    current = {"same": _row("127.0.0.1", 7001), "down": _row("127.0.0.1", 7002, "down"),
+               "moved": _row("127.0.0.1", 7999)}
+    actions = {r["name"]: r["action"] for r in vbmc.plan(current, configs.get, params)}
+    assert actions == {"same": "unchanged", "down": "started", "new": "added", "moved": "replaced"}
+
+
+def test_vbmc_plan_a_changed_password_replaces_without_revealing_it():
+    params = _vbmc_params()
+    old = dict(_config(params, {"port": 7001}), password="old-secret")
+    current = {"a": _row("127.0.0.1", 7001), "b": _row("127.0.0.1", 7002)}
+    results = vbmc.plan(current, {"a": old, "b": _config(params, {"port": 7002})}.get, params)
+    assert results[0]["action"] == "replaced" and results[0]["changed_settings"] == ["password"]
+    assert "old-secret" not in repr(results) and "s3cret" not in repr(results)
+
+
+def test_vbmc_plan_swapped_ports_replace_both():
+    params = _vbmc_params(bmcs=[{"name": "a", "port": 7002}, {"name": "b", "port": 7001}])
+    configs = {"a": _config(params, {"port": 7001}), "b": _config(params, {"port": 7002})}
+    current = {"a": _row("127.0.0.1", 7001), "b": _row("127.0.0.1", 7002)}
+    assert vbmc.endpoint_clashes(current, params["bmcs"], "127.0.0.1") == []
+    assert [r["action"] for r in vbmc.plan(current, configs.get, params)] == ["replaced", "replaced"]

@@ -1,0 +1,37 @@
+# `make lab` builds the default lab on this machine; `make test` runs every test.
+# Both do all the set-up first (packages, .venv, daemons where systemd is not PID 1).
+VENV   := .venv
+BIN    := $(VENV)/bin
+INV    ?= inventories/default
+ARGS   ?=
+
+.PHONY: setup daemons lab teardown test unit integration molecule lint bench
+
+setup:
+	scripts/setup
+
+daemons: setup
+	scripts/start-daemons
+
+lab: daemons
+	$(BIN)/ansible-playbook site.yml -i $(INV) $(ARGS)
+
+teardown: daemons
+	$(BIN)/ansible-playbook playbooks/teardown.yml -i $(INV) $(ARGS)
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+
+lint: setup
+	$(BIN)/ansible-lint --profile production
+
+integration: daemons
+	$(BIN)/pytest tests/integration -q
+
+molecule: daemons
+	$(BIN)/molecule test
+
+test: unit lint integration molecule
+
+bench: daemons
+	$(BIN)/python bench/host_build.py $(ARGS)
