@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 INV    ?= inventories/default
 ARGS   ?=
+# molecule and ansible-lint call ansible-config, ansible-playbook... by name.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup daemons lab teardown test unit integration molecule lint bench
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Benchmark: the lab's host side with labkit.tripleo against a plain shell sequence.
+
+For each node count, times on this machine (localhost as the virthost):
+  - ansible fresh:  ansible-playbook site.yml on a clean host
+  - ansible no-op:  the same again (changed=0)
+  - shell fresh:    the same steps by hand: ovs-vsctl, virsh net-define/start/autostart,
+                    then per node qemu-img create, virt-install --print-xml | virsh define,
+                    vbmc add, vbmc start, ipmitool power status
+  - shell no-op:    the idempotent version of that script run again (each step guarded by
+                    an existence check, each BMC asked for its power state)
+and prints the ratios. The firewall step is left out of both sides (the shell
+sequence of the reference write-up opens the ports by hand once).
+
+Not a test: it asserts nothing about speed. It needs the daemons running
+(scripts/start-daemons) and root. Usage: bench/host_build.py [--nodes 5 20] [--repeat 1]
+"""
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
+VBMC = "/opt/labkit/vbmc/bin/vbmc"
+IMAGES = "/var/lib/libvirt/images"
+PORT_START = 7201
+PASSWORD = "benchpass"  # a throwaway lab on loopback; given so both sides use the same one
+
+
+def lab(prefix, nodes):
+    return {
+        "name": prefix,
+        "network": {"name": prefix + "-net", "bridge": prefix + "-br0",
+                    "portgroups": [{"name": "access-100", "vlan": 100}, {"name": "trunk-1", "trunk": [100, 101, 102]}]},
+        "bmc": {"address": "127.0.0.1", "port_start": PORT_START, "password": PASSWORD},
+        "nodes": [{"name": "%s-node-%d" % (prefix, i), "profile": "compute", "vcpus": 1, "memory_mb": 256,
+                   "disk_gb": 1, "nics": ["access-100"]} for i in range(nodes)],
+    }
+
+
+def run(argv, **kwargs):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+    if proc.returncode != 0:
+        sys.exit("failed: %s\n%s" % (" ".join(map(str, argv)), proc.stdout[-3000:]))
+    return proc.stdout
+
+
+def timed(argv, **kwargs):
+    start = time.monotonic()
+    out = run(argv, **kwargs)
+    return time.monotonic() - start, out
+
+
+def playbook(name, lab_file, *extra):
+    return [str(ANSIBLE_PLAYBOOK), name, "-i", "inventories/default", "-e", "@%s" % lab_file,
+            "--skip-tags", "firewall"] + list(extra)
+
+
+def shell_script(spec, guarded):
+    """The by-hand sequence, as a bash script; guarded=True is its idempotent form."""
+    net, br = spec["network"]["name"], spec["network"]["bridge"]
+    q = shlex.quote
+    lines = ["set -euo pipefail", "export IPMI_PASSWORD=%s" % q(PASSWORD)]
+    net_xml = ("<network><name>%s</name><forward mode='bridge'/><bridge name='%s'/>"
+               "<virtualport type='openvswitch'/>"
+               "<portgroup name='access-100'><vlan><tag id='100'/></vlan></portgroup>"
+               "<portgroup name='trunk-1'><vlan trunk='yes'><tag id='100'/><tag id='101'/><tag id='102'/></vlan>"
+               "</portgroup></network>") % (net, br)
+    guard = (lambda check, cmd: "%s >/dev/null 2>&1 || %s" % (check, cmd)) if guarded else (lambda check, cmd: cmd)
+    lines.append(guard("ovs-vsctl br-exists %s" % br,
+                       "ovs-vsctl add-br %s -- set Bridge %s datapath_type=netdev" % (br, br)))
+    lines.append(guard("virsh -c qemu:///system net-info %s" % net,
+                       "{ echo %s > /tmp/bench-net.xml; virsh -q -c qemu:///system net-define /tmp/bench-net.xml; "
+                       "virsh -q -c qemu:///system net-start %s; virsh -q -c qemu:///system net-autostart %s; }"
+                       % (q(net_xml), net, net)))
+    for index, node in enumerate(spec["nodes"]):
+        name, port = node["name"], PORT_START + index
+        disk = "%s/%s.qcow2" % (IMAGES, name)
+        mac = "52:54:00:be:%02x:00" % index
+        lines.append(guard("test -e %s" % disk,
+                           "qemu-img create -q -f qcow2 -o preallocation=metadata %s 1G" % disk))
+        lines.append(guard(
+            "virsh -c qemu:///system dominfo %s" % name,
+            "virt-install --print-xml --name %s --vcpus 1 --memory 256 --virt-type qemu --osinfo detect=on,require=off "
+            "--disk path=%s,format=qcow2,bus=virtio --network network=%s,portgroup=access-100,mac=%s,model=virtio "
+            "--boot network,hd --noautoconsole --graphics vnc,listen=127.0.0.1 > /tmp/bench-dom.xml && "
+            "virsh -q -c qemu:///system define /tmp/bench-dom.xml >/dev/null" % (name, disk, net, mac)))
+        lines.append(guard("%s show %s" % (VBMC, name),
+                           "%s add %s --address 127.0.0.1 --port %d --username admin --password %s --libvirt-uri "
+                           "qemu:///system" % (VBMC, name, port, q(PASSWORD))))
+        if guarded:
+            lines.append("%s show %s -f value -c Value | grep -qx running || %s start %s"
+                         % (VBMC, name, VBMC, name))
+        else:
+            lines.append("%s start %s" % (VBMC, name))
+    for index, node in enumerate(spec["nodes"]):
+        lines.append("ipmitool -I lanplus -H 127.0.0.1 -p %d -U admin -E power status >/dev/null"
+                     % (PORT_START + index))
+    return "\n".join(lines) + "\n"
+
+
+def shell_cleanup(spec):
+    net, br = spec["network"]["name"], spec["network"]["bridge"]
+    lines = []
+    for node in spec["nodes"]:
+        lines += ["%s delete %s >/dev/null 2>&1 || true" % (VBMC, node["name"]),
+                  "virsh -q -c qemu:///system undefine %s >/dev/null 2>&1 || true" % node["name"],
+                  "rm -f %s/%s.qcow2" % (IMAGES, node["name"])]
+    lines += ["virsh -q -c qemu:///system net-destroy %s >/dev/null 2>&1 || true" % net,
+              "virsh -q -c qemu:///system net-undefine %s >/dev/null 2>&1 || true" % net,
+              "ovs-vsctl --if-exists del-br %s" % br]
+    return "\n".join(lines) + "\n"
+
+
+def measure(nodes, workdir):
+    results = {}
+    spec = lab("bench", nodes)
+    lab_file = workdir / ("bench-%d.json" % nodes)
+    lab_file.write_text(json.dumps({"lab": spec}))
+    run(playbook("playbooks/teardown.yml", lab_file), cwd=str(REPO))
+    results["ansible_fresh"], _ = timed(playbook("site.yml", lab_file), cwd=str(REPO))
+    results["ansible_noop"], out = timed(playbook("site.yml", lab_file), cwd=str(REPO))
+    if " changed=0 " not in out:
+        sys.exit("the no-op re-run changed something:\n" + out[-3000:])
+    run(playbook("playbooks/teardown.yml", lab_file), cwd=str(REPO))
+
+    shell_spec = lab("shbench", nodes)
+    cleanup = shell_cleanup(shell_spec)
+    run(["bash", "-c", cleanup])
+    results["shell_fresh"], _ = timed(["bash", "-c", shell_script(shell_spec, guarded=False)])
+    results["shell_noop"], _ = timed(["bash", "-c", shell_script(shell_spec, guarded=True)])
+    run(["bash", "-c", cleanup])
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, nargs="+", default=[5, 20])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best one is reported")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for nodes in args.nodes:
+            best = {}
+            for _ in range(args.repeat):
+                for key, value in measure(nodes, pathlib.Path(tmp)).items():
+                    best[key] = min(best.get(key, value), value)
+            rows.append((nodes, best))
+    print("%5s | %13s %11s %6s | %13s %11s %6s" % ("nodes", "ansible fresh", "shell fresh", "ratio",
+                                                    "ansible no-op", "shell no-op", "ratio"))
+    for nodes, r in rows:
+        print("%5d | %12.1fs %10.1fs %5.2fx | %12.1fs %10.1fs %5.2fx" % (
+            nodes, r["ansible_fresh"], r["shell_fresh"], r["ansible_fresh"] / r["shell_fresh"],
+            r["ansible_noop"], r["shell_noop"], r["ansible_noop"] / r["shell_noop"]))
+    out_dir = REPO / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / ("host_build-%d.json" % int(time.time()))).write_text(
+        json.dumps([{"nodes": n, **r} for n, r in rows], indent=2))
+
+
+if __name__ == "__main__":
+    main()
