@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab description: validated and normalised once, consumed by every role.
 
-Pure Python on purpose (no Ansible imports) so that the filter plugin, the
-modules and the unit tests share exactly one implementation.  Every error names
+Pure Python on purpose (no Ansible imports beyond this collection's own
+module_utils) so that the filter plugin, the modules and the unit tests share
+exactly one implementation.  Every error names
 the offending field by its path (``lab.nodes[2].nics[0]``) and all errors are
 collected, so a user fixes a description in one round trip.
 """
@@ -16,6 +17,10 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 import re
+
+from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import RELEASES
+from ansible_collections.labkit.tripleo.plugins.module_utils.undercloud_conf import (
+    UndercloudConfError, check as check_undercloud)
 
 try:
     from urllib.parse import urlparse
@@ -138,6 +143,7 @@ _TOP_SCHEMA = {
     "libvirt": {},
     "undercloud": None,
     "nodes": REQUIRED,
+    "tripleo": {},
 }
 _NETWORK_SCHEMA = {
     "name": REQUIRED,
@@ -230,6 +236,7 @@ def normalize(lab):
                     % (MAX_VMS, len(vms) + len(nodes)))
     _check_unique_names(check, vms + nodes)
     _assign_bmc_ports(check, nodes, bmc)
+    tripleo = _normalize_tripleo(check, top["tripleo"], len(nodes), explicit="tripleo" in lab)
 
     if check.errors:
         raise LabError(check.errors)
@@ -264,6 +271,7 @@ def normalize(lab):
         "undercloud": vms[0] if vms else None,
         "nodes": nodes,
         "vms": all_vms,
+        "tripleo": tripleo,
     }
 
 
@@ -467,3 +475,129 @@ def _assign_bmc_ports(check, nodes, bmc):
         else:
             seen[port] = node["path"]
         node["bmc_port"] = port
+
+
+# The reference lab's undercloud (lab-reference.md section 4).
+_UNDERCLOUD_CONF_SCHEMA = {
+    "undercloud_hostname": "undercloud.openstack.rnd",
+    "local_ip": "192.168.255.1/24",
+    "network_gateway": "192.168.255.1",
+    "undercloud_public_host": "192.168.255.2",
+    "undercloud_admin_host": "192.168.255.3",
+    "undercloud_nameservers": ["192.168.255.253"],
+    "generate_service_certificate": False,
+    "local_interface": "eth0",
+    "local_mtu": 1450,
+    "underlay_mtu": 1500,
+    "network_cidr": "192.168.255.0/24",
+    "masquerade": True,
+    "dhcp_start": "192.168.255.11",
+    "dhcp_end": "192.168.255.50",
+    "inspection_iprange": "192.168.255.51,192.168.255.100",
+    "scheduler_max_attempts": None,
+    "container_images_file": "/home/stack/containers-prepare-parameter.yaml",
+    "extra": {},
+}
+_DEPLOY_SCHEMA = {
+    "stack": "overcloud",
+    "templates": None,
+    "environment_files": [],
+    "extra_args": [],
+    "libvirt_type": "auto",
+    "timeout_minutes": 120,
+}
+_TRIPLEO_SCHEMA = {
+    "release": "wallaby",
+    "introspect": True,
+    "provide": True,
+    "undercloud": {},
+    "deploy": {},
+}
+
+
+def _normalize_tripleo(check, raw, node_count, explicit):
+    """Settings of the TripleO phases.
+
+    Without an explicit ``tripleo`` section (a host-side-only lab) the reference
+    undercloud's pools are not held against the node count here; the undercloud
+    phase checks them again before it renders undercloud.conf.
+    """
+    tripleo = check.mapping(raw, "lab.tripleo", _TRIPLEO_SCHEMA)
+    if tripleo is None:
+        return None
+    if tripleo["release"] not in RELEASES:
+        check.error("lab.tripleo.release", "%r is not supported (supported: %s)"
+                    % (tripleo["release"], ", ".join(sorted(RELEASES))))
+    for key in ("introspect", "provide"):
+        if not isinstance(tripleo[key], bool):
+            check.error("lab.tripleo." + key, "must be true or false, got %s" % _type_name(tripleo[key]))
+
+    path = "lab.tripleo.undercloud"
+    conf = check.mapping(tripleo["undercloud"], path, _UNDERCLOUD_CONF_SCHEMA)
+    if conf is not None:
+        before = len(check.errors)
+        if conf["scheduler_max_attempts"] is None:
+            conf["scheduler_max_attempts"] = max(10, node_count)
+        for key in ("local_mtu", "underlay_mtu", "scheduler_max_attempts"):
+            check.integer(conf[key], "%s.%s" % (path, key), 1)
+        for key in ("generate_service_certificate", "masquerade"):
+            if not isinstance(conf[key], bool):
+                check.error("%s.%s" % (path, key), "must be true or false")
+        for key in ("undercloud_hostname", "local_interface", "container_images_file"):
+            check.string(conf[key], "%s.%s" % (path, key))
+        if check.sequence(conf["undercloud_nameservers"], path + ".undercloud_nameservers"):
+            for index, server in enumerate(conf["undercloud_nameservers"]):
+                _check_address(check, server, "%s.undercloud_nameservers[%d]" % (path, index))
+        for key in ("network_gateway", "undercloud_public_host", "undercloud_admin_host", "dhcp_start", "dhcp_end"):
+            _check_address(check, conf[key], "%s.%s" % (path, key))
+        try:
+            if "/" not in str(conf["local_ip"]):
+                raise ValueError
+            ipaddress.ip_interface(conf["local_ip"])
+        except ValueError:
+            check.error(path + ".local_ip", "%r is not an address with prefix length" % conf["local_ip"])
+        try:
+            ipaddress.ip_network(conf["network_cidr"])
+        except (ValueError, TypeError):
+            check.error(path + ".network_cidr", "%r is not a network" % conf["network_cidr"])
+        parts = conf["inspection_iprange"].split(",") if isinstance(conf["inspection_iprange"], str) else []
+        if len(parts) != 2:
+            check.error(path + ".inspection_iprange", "must be 'first,last', e.g. 192.168.255.51,192.168.255.100")
+        else:
+            for part in parts:
+                _check_address(check, part.strip(), path + ".inspection_iprange")
+        if not isinstance(conf["extra"], dict):
+            check.error(path + ".extra", "must be a mapping of further undercloud.conf keys")
+        if len(check.errors) == before and explicit:
+            # Only meaningful once every value parses.
+            try:
+                check_undercloud(conf, node_count, path)
+            except UndercloudConfError as exc:
+                check.errors.extend(exc.errors)
+    tripleo["undercloud"] = conf
+
+    deploy = check.mapping(tripleo["deploy"], "lab.tripleo.deploy", _DEPLOY_SCHEMA)
+    if deploy is not None:
+        check.string(deploy["stack"], "lab.tripleo.deploy.stack", _NAME_RE, "stack name")
+        check.string(deploy["templates"], "lab.tripleo.deploy.templates", nullable=True)
+        for key in ("environment_files", "extra_args"):
+            if check.sequence(deploy[key], "lab.tripleo.deploy." + key):
+                for index, item in enumerate(deploy[key]):
+                    check.string(item, "lab.tripleo.deploy.%s[%d]" % (key, index))
+        if deploy["libvirt_type"] not in ("auto", "kvm", "qemu"):
+            check.error("lab.tripleo.deploy.libvirt_type", "must be auto, kvm or qemu")
+        check.integer(deploy["timeout_minutes"], "lab.tripleo.deploy.timeout_minutes", 1)
+    tripleo["deploy"] = deploy
+    return tripleo
+
+
+def _check_address(check, value, path):
+    if not isinstance(value, str):
+        check.error(path, "must be an IP address, got %s" % _type_name(value))
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        check.error(path, "%r is not an IP address" % value)
+        return False
+    return True
