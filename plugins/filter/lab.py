@@ -36,6 +36,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
 
 
@@ -117,7 +118,27 @@ def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
     }
 
 
+def instackenv(model, domains, password):
+    """instackenv.json of the lab's overcloud nodes, with MACs as libvirt reports them."""
+    by_name = dict((d["name"], d) for d in domains)
+    provisioning = model["network"]["provisioning_portgroup"]
+    nodes = []
+    for node in model["nodes"]:
+        nics = by_name.get(node["name"], {}).get("nics", [])
+        nodes.append({
+            "name": node["name"], "profile": node["profile"], "vcpus": node["vcpus"],
+            "memory_mb": node["memory_mb"], "disk_gb": node["disks"][0]["size_gb"],
+            "provisioning_mac": next((n["mac"] for n in nics if n["portgroup"] == provisioning), None),
+            "bmc": {"address": model["bmc"]["address"], "port": node["bmc_port"]},
+        })
+    bmc = {"type": model["bmc"]["type"], "username": model["bmc"]["username"], "password": password}
+    try:
+        return instackenv_utils.build(nodes, model["tripleo"]["release"], bmc)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
-                "lab_summary": lab_summary}
+                "lab_summary": lab_summary, "instackenv": instackenv}

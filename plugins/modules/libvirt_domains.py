@@ -58,8 +58,10 @@ options:
       - C(present) defines the listed VMs.
       - C(absent) powers off and undefines every domain that carries this lab's mark,
         listed or not, and nothing else. Disk files are left to M(labkit.tripleo.qcow2_disks).
+      - C(info) changes nothing and returns the listed domains as libvirt has them (their
+        NICs and MACs, whether they run); it fails when one is missing or not the lab's.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, info]
     default: present
 attributes:
   check_mode:
@@ -84,11 +86,18 @@ EXAMPLES = r"""
   labkit.tripleo.libvirt_domains:
     lab: mylab
     state: absent
+
+- name: Read the real MACs of the overcloud nodes
+  labkit.tripleo.libvirt_domains:
+    lab: "{{ lab_model.name }}"
+    vms: "{{ lab_model.nodes }}"
+    state: info
+  register: nodes_in_libvirt
 """
 
 RETURN = r"""
 domains:
-  description: One entry per VM (state=present) or per removed domain (state=absent).
+  description: One entry per VM (state=present or info) or per removed domain (state=absent).
   returned: always
   type: list
   elements: dict
@@ -159,6 +168,25 @@ def ensure_present(module, conn, params):
     return results
 
 
+def read_info(module, conn, params):
+    problems, results = [], []
+    for vm in params["vms"]:
+        dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
+        if dom is None:
+            problems.append("%s (not defined)" % vm["name"])
+            continue
+        xml = _inactive_xml(dom)
+        if owner_of(xml) != params["lab"]:
+            problems.append("%s (owner: %s)" % (vm["name"], owner_of(xml) or "none"))
+            continue
+        results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
+                        "nics": _nics(dom, [])})
+    if problems:
+        module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
+                         % (params["lab"], ", ".join(problems)))
+    return results
+
+
 def ensure_absent(module, conn, params):
     libvirt = libvirt_conn.libvirt
     results = []
@@ -185,7 +213,7 @@ def main():
             network=dict(type="str"),
             domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
             vms=dict(type="list", elements="dict", default=[]),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+            state=dict(type="str", choices=["present", "absent", "info"], default="present"),
         ),
         required_if=[("state", "present", ("network",))],
         supports_check_mode=True,
@@ -195,6 +223,9 @@ def main():
         if module.params["state"] == "present":
             domains = ensure_present(module, conn, module.params)
             changed = any(d["action"] != "unchanged" for d in domains)
+        elif module.params["state"] == "info":
+            domains = read_info(module, conn, module.params)
+            changed = False
         else:
             domains = ensure_absent(module, conn, module.params)
             changed = bool(domains)
