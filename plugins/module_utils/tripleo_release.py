@@ -12,8 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# scheduler_max_attempts: Nova left the undercloud in Wallaby (metalsmith provisions the
-# nodes), and its scheduler option went with it.
 # containerized_undercloud: from Train the undercloud runs in containers and needs
 # container_images_file.
 RELEASES = {
@@ -33,7 +31,6 @@ RELEASES = {
         "el": 7,
         "python": "python2",
         "tripleo_repos_branch": "queens",
-        "scheduler_max_attempts": True,
         "containerized_undercloud": False,
     },
     "train": {
@@ -46,7 +43,6 @@ RELEASES = {
         "el": 8,
         "python": "python3",
         "tripleo_repos_branch": "train",
-        "scheduler_max_attempts": True,
         "containerized_undercloud": True,
     },
     "wallaby": {
@@ -59,7 +55,6 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "wallaby",
-        "scheduler_max_attempts": False,
         "containerized_undercloud": True,
     },
     "zed": {
@@ -72,7 +67,6 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "zed",
-        "scheduler_max_attempts": False,
         "containerized_undercloud": True,
     },
 }

@@ -108,9 +108,8 @@ def sections(conf, release):
         ("generate_service_certificate", conf["generate_service_certificate"]),
         ("local_interface", conf["local_interface"]),
         ("local_mtu", conf["local_mtu"]),
+        ("scheduler_max_attempts", conf["scheduler_max_attempts"]),
     ]
-    if info["scheduler_max_attempts"]:
-        default.append(("scheduler_max_attempts", conf["scheduler_max_attempts"]))
     if conf.get("container_images_file") and info["containerized_undercloud"]:
         default.append(("container_images_file", conf["container_images_file"]))
     if not info["subnet_sections"]:

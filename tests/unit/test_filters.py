@@ -28,7 +28,7 @@ def test_port_ranges(ports, ranges):
 
 def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
-    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary"}
+    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 

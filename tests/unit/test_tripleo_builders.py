@@ -157,7 +157,7 @@ def test_stein_and_later_put_the_subnet_in_its_own_section(release):
     assert subnet["inspection_iprange"] == "192.168.255.51,192.168.255.100"
     assert subnet["masquerade"] == "true"
     assert d["container_images_file"] == "/home/stack/containers-prepare-parameter.yaml"
-    assert ("scheduler_max_attempts" in d) == tripleo_release.RELEASES[release]["scheduler_max_attempts"]
+    assert d["scheduler_max_attempts"] == "10"
 
 
 def test_masquerade_off_drops_the_queens_masquerade_network():
