@@ -38,6 +38,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
 def lab_model(lab):
@@ -138,7 +139,16 @@ def instackenv(model, domains, password):
         raise AnsibleFilterError(str(exc))
 
 
+def tripleo_release(name):
+    """What a TripleO release expects (pm_type, deploy style, flavors...)."""
+    try:
+        return release_info(name)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
-                "lab_summary": lab_summary, "instackenv": instackenv}
+                "lab_summary": lab_summary, "instackenv": instackenv,
+                "tripleo_release": tripleo_release}

@@ -510,6 +510,12 @@ _TRIPLEO_SCHEMA = {
     "release": "wallaby",
     "introspect": True,
     "provide": True,
+    # How the TripleO phases reach the undercloud's CLI.
+    "stack_user": "stack",
+    "stack_home": "/home/stack",
+    "rc_file": None,
+    "openstack_command": "openstack",
+    "import_timeout_minutes": 30,
     "undercloud": {},
     "deploy": {},
 }
@@ -531,6 +537,14 @@ def _normalize_tripleo(check, raw, node_count, explicit):
     for key in ("introspect", "provide"):
         if not isinstance(tripleo[key], bool):
             check.error("lab.tripleo." + key, "must be true or false, got %s" % _type_name(tripleo[key]))
+    check.string(tripleo["stack_user"], "lab.tripleo.stack_user", _NAME_RE, "user name")
+    for key in ("stack_home", "rc_file", "openstack_command"):
+        if check.string(tripleo[key], "lab.tripleo." + key, nullable=key == "rc_file") \
+                and tripleo[key] is not None and key != "openstack_command" and not tripleo[key].startswith("/"):
+            check.error("lab.tripleo." + key, "must be an absolute path")
+    if tripleo["rc_file"] is None and isinstance(tripleo["stack_home"], str):
+        tripleo["rc_file"] = tripleo["stack_home"].rstrip("/") + "/stackrc"
+    check.integer(tripleo["import_timeout_minutes"], "lab.tripleo.import_timeout_minutes", 1)
 
     path = "lab.tripleo.undercloud"
     conf = check.mapping(tripleo["undercloud"], path, _UNDERCLOUD_CONF_SCHEMA)

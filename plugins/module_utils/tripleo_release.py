@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# flavors: Queens and Train schedule nodes onto flavors carrying capabilities:profile;
+# from Wallaby metalsmith matches the profile capability directly.
 # containerized_undercloud: from Train the undercloud runs in containers and needs
 # container_images_file.
 RELEASES = {
@@ -31,6 +33,7 @@ RELEASES = {
         "el": 7,
         "python": "python2",
         "tripleo_repos_branch": "queens",
+        "flavors": True,
         "containerized_undercloud": False,
     },
     "train": {
@@ -43,6 +46,7 @@ RELEASES = {
         "el": 8,
         "python": "python3",
         "tripleo_repos_branch": "train",
+        "flavors": True,
         "containerized_undercloud": True,
     },
     "wallaby": {
@@ -55,6 +59,7 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "wallaby",
+        "flavors": False,
         "containerized_undercloud": True,
     },
     "zed": {
@@ -67,6 +72,7 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "zed",
+        "flavors": False,
         "containerized_undercloud": True,
     },
 }

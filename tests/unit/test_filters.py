@@ -28,7 +28,8 @@ def test_port_ranges(ports, ranges):
 
 def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
-    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv"}
+    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv",
+                            "tripleo_release"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 

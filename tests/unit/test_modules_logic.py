@@ -2,6 +2,7 @@
 """Pure helpers of the modules: virthost_info, qcow2_disks, vbmc."""
 
 import errno
+import json
 import os
 import struct
 
@@ -241,3 +242,38 @@ def test_vbmc_plan_swapped_ports_replace_both():
     current = {"a": _row("127.0.0.1", 7001), "b": _row("127.0.0.1", 7002)}
     assert vbmc.endpoint_clashes(current, params["bmcs"], "127.0.0.1") == []
     assert [r["action"] for r in vbmc.plan(current, configs.get, params)] == ["replaced", "replaced"]
+
+
+# ------------------------------------------------------------ baremetal CLI output
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import baremetal_cli  # noqa: E402
+
+
+def test_node_rows_read_snake_case_output():
+    out = json.dumps([{"name": "n1", "uuid": "u1", "provision_state": "available", "power_state": "power off",
+                       "last_error": None, "properties": {"capabilities": "profile:control,boot_option:local"}}])
+    assert baremetal_cli.node_rows(out) == {"n1": {"uuid": "u1", "provision_state": "available",
+                                                   "power_state": "power off", "last_error": None,
+                                                   "capabilities": "profile:control,boot_option:local"}}
+
+
+def test_node_rows_read_titled_output_with_properties_as_text():
+    out = json.dumps([{"Name": "n1", "UUID": "u1", "Provisioning State": "manageable", "Power State": "power on",
+                       "Last Error": "boom", "Properties": json.dumps({"capabilities": "profile:compute"})}])
+    row = baremetal_cli.node_rows(out)["n1"]
+    assert (row["provision_state"], row["power_state"], row["last_error"]) == ("manageable", "power on", "boom")
+    assert row["capabilities"] == "profile:compute"
+
+
+def test_wanted_capabilities_keep_what_introspection_added():
+    assert baremetal_cli.wanted_capabilities("cpu_vt:true,profile:compute,cpu_aes:true", "control") == \
+        "profile:control,boot_option:local,cpu_aes:true,cpu_vt:true"
+    assert baremetal_cli.wanted_capabilities("", "ceph-storage") == "profile:ceph-storage,boot_option:local"
+
+
+def test_check_states_names_each_problem_node():
+    nodes = {"a": {"provision_state": "available", "last_error": None},
+             "b": {"provision_state": "enroll", "last_error": "IPMI call failed: power status"}}
+    problems = baremetal_cli.check_states(nodes, ["a", "b", "c"], "available")
+    assert [(p["name"], p["state"]) for p in problems] == [("b", "enroll"), ("c", "missing")]
+    assert problems[0]["error"] == "IPMI call failed: power status"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
-LAB = yaml.safe_load((REPO / "inventories/default/group_vars/virthost.yml").read_text())["lab"]
+LAB = yaml.safe_load((REPO / "inventories/default/group_vars/all.yml").read_text())["lab"]
 ARTIFACTS = REPO / "artifacts" / LAB["name"]
 SUMMARY = json.loads((ARTIFACTS / "lab.json").read_text())
 PASSWORD_FILE = ARTIFACTS / "bmc-password"

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The undercloud's ``openstack`` CLI as modules run it, and what its output means."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+# Provision states from which a node does not get to the wanted one without help.
+FAILED_STATES = ("enroll", "clean failed", "inspect failed", "deploy failed", "error", "adopt failed",
+                 "rescue failed", "unrescue failed")
+# Passing through these, the node is still on its way.
+BUSY_STATES = ("verifying", "inspecting", "inspect wait", "cleaning", "clean wait")
+
+
+def parse_capabilities(text):
+    """'profile:control,boot_option:local' -> OrderedDict-like list of pairs as dict."""
+    caps = {}
+    for item in (text or "").split(","):
+        if ":" in item:
+            key, value = item.split(":", 1)
+            caps[key.strip()] = value.strip()
+    return caps
+
+
+def format_capabilities(caps):
+    """profile and boot_option first (as TripleO writes them), the rest sorted."""
+    keys = [k for k in ("profile", "boot_option") if k in caps] + sorted(
+        k for k in caps if k not in ("profile", "boot_option"))
+    return ",".join("%s:%s" % (k, caps[k]) for k in keys)
+
+
+def wanted_capabilities(current_text, profile):
+    caps = parse_capabilities(current_text)
+    caps["profile"] = profile
+    caps["boot_option"] = "local"
+    return format_capabilities(caps)
+
+
+def _field(row, *names):
+    for name in names:
+        if row.get(name) is not None:
+            return row[name]
+    return None
+
+
+def node_rows(list_output):
+    """``openstack baremetal node list --long -f json`` rows, by node name.
+
+    python-ironicclient has printed both "Provisioning State"-style and snake_case keys
+    over the years; both are read.
+    """
+    nodes = {}
+    for row in json.loads(list_output or "[]"):
+        properties = _field(row, "properties", "Properties") or {}
+        if isinstance(properties, str):
+            try:
+                properties = json.loads(properties)
+            except ValueError:
+                properties = {}
+        nodes[_field(row, "name", "Name")] = {
+            "uuid": _field(row, "uuid", "UUID"),
+            "provision_state": _field(row, "provision_state", "Provisioning State", "Provision State"),
+            "power_state": _field(row, "power_state", "Power State"),
+            "last_error": _field(row, "last_error", "Last Error"),
+            "capabilities": properties.get("capabilities", ""),
+        }
+    return nodes
+
+
+class Cli(object):
+    """Runs ``openstack`` with the environment of an rc file (stackrc on an undercloud)."""
+
+    def __init__(self, module, command, rc_file):
+        self.module = module
+        self.command = command
+        self.env = {}
+        if rc_file:
+            # The rc file is shell; let bash evaluate it and report the environment it leaves.
+            rc, out, err = module.run_command(["bash", "-c", 'set -a; . "$1" >/dev/null; env -0', "_", rc_file])
+            if rc != 0:
+                module.fail_json(msg="cannot read %s: %s" % (rc_file, err.strip()))
+            for item in out.split("\0"):
+                if "=" in item:
+                    key, value = item.split("=", 1)
+                    if key.startswith("OS_") or key in ("HTTP_BOOT", "PATH", "HOME", "LANG", "LC_ALL"):
+                        self.env[key] = value
+
+    def run(self, *args, **kwargs):
+        rc, out, err = self.module.run_command([self.command] + list(args), environ_update=self.env)
+        if rc != 0 and kwargs.get("check", True):
+            self.module.fail_json(msg="openstack %s failed (rc %d): %s" % (" ".join(args[:3]), rc,
+                                                                           _last_lines(err or out)))
+        return rc, out, err
+
+    def nodes(self):
+        _rc, out, _err = self.run("baremetal", "node", "list", "--long", "-f", "json")
+        return node_rows(out)
+
+    def wait(self, names, target, timeout, poll=2.0):
+        """Poll until every named node is in ``target``; return (nodes, problems)."""
+        deadline = time.time() + timeout
+        while True:
+            nodes = self.nodes()
+            problems = check_states(nodes, names, target)
+            # Stop early once nothing is busy any more: a failed node will not recover alone.
+            busy = any(p["state"] in BUSY_STATES for p in problems)
+            if not problems or time.time() > deadline or not busy:
+                return nodes, problems
+            time.sleep(poll)
+
+
+def check_states(nodes, names, target):
+    problems = []
+    for name in names:
+        node = nodes.get(name)
+        if node is None:
+            problems.append({"name": name, "state": "missing", "error": "not registered in Ironic"})
+        elif node["provision_state"] != target:
+            problems.append({"name": name, "state": node["provision_state"],
+                             "error": node.get("last_error") or "provision state is %s, wanted %s"
+                             % (node["provision_state"], target)})
+    return problems
+
+
+def _last_lines(text, count=8):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-count:])

@@ -1,0 +1,194 @@
+"""The TripleO phases against a real Ironic and real python-tripleoclient (tests/ironic).
+
+What runs for real: instackenv.json from the lab's libvirt state, TripleO's own validator
+(`overcloud node import --validate-only`), `overcloud node import`/`provide` into Ironic,
+whose IPMI power checks reach the lab's VirtualBMCs and through them the libvirt domains,
+profiles set with `baremetal node set`. Not here: introspection (needs PXE), flavors
+(need Nova), the undercloud install and the deploy (need a CentOS undercloud).
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+import libvirt
+import pytest
+import yaml
+
+from conftest import LABS, REPO, playbook
+
+IRONIC = REPO / "tests" / "ironic"
+OPENSTACK = "/opt/labkit-test/tripleo/bin/openstack"
+STATE = "/opt/labkit-test/state"
+INVENTORY = "tests/integration/inventory-tripleo"
+ARTIFACTS = REPO / "artifacts" / "itest3"
+NODES = ["itest3-control-1", "itest3-compute-1", "itest3-storage-1"]
+PROFILES = {"itest3-control-1": "control", "itest3-compute-1": "compute", "itest3-storage-1": "ceph-storage"}
+
+
+def openstack_env():
+    env = dict(os.environ)
+    for line in open(STATE + "/env"):
+        match = re.match(r"export (\w+)=(.*)", line.strip())
+        if match:
+            env[match.group(1)] = match.group(2)
+    return env
+
+
+def openstack(*args, check=True):
+    proc = subprocess.run([OPENSTACK] + list(args), env=openstack_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def ironic_nodes():
+    rows = json.loads(openstack("baremetal", "node", "list", "--long", "-f", "json").stdout)
+    return {row["name"]: row for row in rows if row["name"] in NODES}
+
+
+def lab_playbook(name, *args, lab=LABS / "itest3.yml"):
+    return playbook(name, "-i", INVENTORY, "-e", "@%s" % lab, *args)
+
+
+def recap(output):
+    return {host: dict(re.findall(r"(\w+)=(\d+)", rest)) for host, rest in
+            re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output.split("PLAY RECAP")[-1], re.M)}
+
+
+@pytest.fixture(scope="module")
+def ironic():
+    subprocess.run([str(IRONIC / "setup")], check=True)
+    subprocess.run([str(IRONIC / "start")], check=True)
+
+
+@pytest.fixture
+def tripleo_lab(ironic):
+    lab_playbook("playbooks/teardown.yml")
+    yield
+    rc, out = lab_playbook("playbooks/teardown.yml")
+    assert rc == 0, out[-3000:]
+    assert ironic_nodes() == {}, "teardown left nodes in Ironic"
+
+
+def variant(tmp_path, **tripleo):
+    spec = yaml.safe_load(open(LABS / "itest3.yml"))
+    spec["lab"]["tripleo"].update(tripleo)
+    path = tmp_path / ("itest3-%s.yml" % "-".join("%s" % v for v in tripleo.values()))
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def validate_only(path):
+    return openstack("overcloud", "node", "import", "--validate-only", str(path), check=False)
+
+
+def test_generated_instackenv_passes_tripleos_own_validator(tripleo_lab, tmp_path):
+    rc, out = playbook("site.yml", "-i", "inventories/default", "-e", "@%s" % (LABS / "itest3.yml"))
+    assert rc == 0, out[-3000:]
+    conn = libvirt.open("qemu:///system")
+    for release in ("zed", "wallaby"):
+        lab = variant(tmp_path, release=release)
+        rc, out = playbook("site.yml", "-i", "inventories/default", "-e", "@%s" % lab, "--tags", "instackenv")
+        assert rc == 0, out[-3000:]
+        path = ARTIFACTS / "instackenv.json"
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+        doc = json.loads(path.read_text())
+        for node in doc["nodes"]:
+            # The MAC is the one libvirt has on the provisioning (first) NIC.
+            xml = conn.lookupByName(node["name"]).XMLDesc(0)
+            assert node["ports"][0]["address"] == re.search(r"<mac address='([^']+)'", xml).group(1)
+        result = validate_only(path)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+        # TripleO refuses what the project refuses before it: a duplicate MAC or BMC endpoint.
+        broken = json.loads(path.read_text())
+        broken["nodes"][1]["ports"] = broken["nodes"][0]["ports"]
+        (tmp_path / "dup-mac.json").write_text(json.dumps(broken))
+        assert "is not unique" in validate_only(tmp_path / "dup-mac.json").stderr
+        broken = json.loads(path.read_text())
+        broken["nodes"][2]["pm_port"] = broken["nodes"][0]["pm_port"]
+        (tmp_path / "dup-bmc.json").write_text(json.dumps(broken))
+        assert "already present" in validate_only(tmp_path / "dup-bmc.json").stderr
+
+    # Queens writes the old "mac" list, which TripleO 18 no longer reads: the formats differ
+    # by release, as they must.
+    rc, out = playbook("site.yml", "-i", "inventories/default", "-e", "@%s" % variant(tmp_path, release="queens"),
+                       "--tags", "instackenv")
+    assert rc == 0, out[-3000:]
+    doc = json.loads((ARTIFACTS / "instackenv.json").read_text())
+    assert all("mac" in n and n["pm_type"] == "pxe_ipmitool" for n in doc["nodes"])
+    assert 'The "mac" field is not longer supported' in validate_only(ARTIFACTS / "instackenv.json").stderr
+
+
+def test_nodes_register_through_real_bmcs_get_profiles_and_obey_ironic(tripleo_lab):
+    rc, out = lab_playbook("site.yml")
+    assert rc == 0, out[-4000:]
+    nodes = ironic_nodes()
+    assert sorted(nodes) == sorted(NODES)
+    for name, row in nodes.items():
+        assert row["provision_state"] == "available", row
+        # Ironic learnt the power state through IPMI from the lab's VirtualBMC.
+        assert row["power_state"] == "power off", row
+        caps = dict(item.split(":", 1) for item in row["properties"]["capabilities"].split(","))
+        assert caps["profile"] == PROFILES[name] and caps["boot_option"] == "local"
+    # Ironic's port is the provisioning MAC libvirt has.
+    ports = json.loads(openstack("baremetal", "port", "list", "--long", "-f", "json").stdout)
+    lab_json = json.loads((ARTIFACTS / "lab.json").read_text())
+    wanted = {vm["provisioning_mac"] for vm in lab_json["vms"] if vm["role"] == "node"}
+    assert wanted <= {p.get("address", p.get("Address")) for p in ports}
+
+    # A power change issued through Ironic changes the real libvirt domain.
+    conn = libvirt.open("qemu:///system")
+    name = "itest3-compute-1"
+    try:
+        openstack("baremetal", "node", "power", "on", name)
+        assert wait(lambda: conn.lookupByName(name).isActive(), 60)
+        openstack("baremetal", "node", "power", "off", name)
+        assert wait(lambda: not conn.lookupByName(name).isActive(), 60)
+    finally:
+        if conn.lookupByName(name).isActive():
+            conn.lookupByName(name).destroy()
+
+    # Re-running changes nothing and registers nothing twice.
+    rc, out = lab_playbook("site.yml")
+    assert rc == 0, out[-4000:]
+    assert all(r["changed"] == "0" for r in recap(out).values()), out[-3000:]
+    assert sorted(ironic_nodes()) == sorted(NODES)
+
+
+def test_without_provide_nodes_stay_manageable_and_a_profile_change_is_applied(tripleo_lab, tmp_path):
+    manageable = variant(tmp_path, provide=False)
+    rc, out = lab_playbook("site.yml", lab=manageable)
+    assert rc == 0, out[-4000:]
+    assert {row["provision_state"] for row in ironic_nodes().values()} == {"manageable"}
+
+    spec = yaml.safe_load(open(manageable))
+    spec["lab"]["nodes"][1]["profile"] = "control"
+    changed = tmp_path / "profile.yml"
+    changed.write_text(yaml.safe_dump(spec))
+    rc, out = lab_playbook("site.yml", "--tags", "profiles", lab=changed)
+    assert rc == 0, out[-4000:]
+    assert recap(out)["test-undercloud"]["changed"] == "1"
+    caps = ironic_nodes()["itest3-compute-1"]["properties"]["capabilities"]
+    assert "profile:control" in caps and "boot_option:local" in caps
+
+
+def test_registration_fails_naming_a_node_whose_bmc_does_not_answer(tripleo_lab, tmp_path):
+    rc, out = playbook("site.yml", "-i", "inventories/default", "-e", "@%s" % (LABS / "itest3.yml"))
+    assert rc == 0, out[-3000:]
+    subprocess.run(["/opt/labkit/vbmc/bin/vbmc", "stop", "itest3-storage-1"], check=True)
+    rc, out = lab_playbook("site.yml", "--tags", "register")
+    assert rc != 0
+    assert re.search(r"itest3-storage-1 \((enroll|verifying)", out), out[-3000:]
+
+
+def wait(predicate, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
