@@ -67,8 +67,11 @@ def plan(release, nodes, options):
                                       ("defaults", OrderedDict([("profile", profile)]))]))
         files[workdir + "/baremetal-deployment.yaml"] = roles
         deployed = workdir + "/baremetal-deployed.yaml"
-        commands.append(["openstack", "overcloud", "node", "provision", "--stack", options["stack"],
-                         "--output", deployed, workdir + "/baremetal-deployment.yaml"])
+        provision = ["openstack", "overcloud", "node", "provision", "--stack", options["stack"],
+                     "--output", deployed]
+        if info["assume_yes"]:
+            provision.append("--yes")
+        commands.append(provision + [workdir + "/baremetal-deployment.yaml"])
         deploy += ["--deployed-server", "-e", deployed]
 
     if not info["libvirt_type_flag"]:
@@ -80,6 +83,8 @@ def plan(release, nodes, options):
     for env in options.get("environment_files") or []:
         deploy += ["-e", env]
     deploy += ["--timeout", str(options["timeout_minutes"])]
+    if info["assume_yes"]:
+        deploy.append("--yes")
     deploy += list(options.get("extra_args") or [])
     commands.append(deploy)
     return {"files": files, "commands": commands}

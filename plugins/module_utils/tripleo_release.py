@@ -14,6 +14,8 @@ __metaclass__ = type
 
 # flavors: Queens and Train schedule nodes onto flavors carrying capabilities:profile;
 # from Wallaby metalsmith matches the profile capability directly.
+# assume_yes: the release's node provision asks before overwriting its output file
+# unless given --yes (verified with tripleoclient 20 / Zed; not verified for older ones).
 # containerized_undercloud: from Train the undercloud runs in containers and needs
 # container_images_file.
 RELEASES = {
@@ -33,6 +35,7 @@ RELEASES = {
         "el": 7,
         "python": "python2",
         "tripleo_repos_branch": "queens",
+        "assume_yes": False,
         "flavors": True,
         "containerized_undercloud": False,
     },
@@ -46,6 +49,7 @@ RELEASES = {
         "el": 8,
         "python": "python3",
         "tripleo_repos_branch": "train",
+        "assume_yes": False,
         "flavors": True,
         "containerized_undercloud": True,
     },
@@ -59,6 +63,7 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "wallaby",
+        "assume_yes": False,
         "flavors": False,
         "containerized_undercloud": True,
     },
@@ -72,6 +77,7 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "zed",
+        "assume_yes": True,
         "flavors": False,
         "containerized_undercloud": True,
     },

@@ -3,9 +3,14 @@ import os
 import pathlib
 import subprocess
 
+import sys
+
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+# The checkout is the collection through collections/ansible_collections/labkit/tripleo.
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
 LABS = pathlib.Path(__file__).resolve().parent / "labs"
 
 

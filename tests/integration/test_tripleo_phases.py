@@ -62,6 +62,8 @@ def recap(output):
 def ironic():
     subprocess.run([str(IRONIC / "setup")], check=True)
     subprocess.run([str(IRONIC / "start")], check=True)
+    yield
+    subprocess.run([str(IRONIC / "stop")], check=True)
 
 
 @pytest.fixture

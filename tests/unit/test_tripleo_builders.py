@@ -248,6 +248,7 @@ def test_wallaby_and_later_provision_nodes_first(release):
     provision, deploy = plan["commands"]
     assert provision[:4] == ["openstack", "overcloud", "node", "provision"]
     assert provision[-1] == "/home/stack/labkit/baremetal-deployment.yaml"
+    assert ("--yes" in provision) is (release == "zed") and ("--yes" in deploy) is (release == "zed")
     assert "--deployed-server" in deploy
     assert "/home/stack/labkit/baremetal-deployed.yaml" in deploy
     params = plan["files"]["/home/stack/labkit/labkit-parameters.yaml"]["parameter_defaults"]

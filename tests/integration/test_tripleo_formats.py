@@ -1,0 +1,91 @@
+"""The generated undercloud.conf and deploy commands, read by python-tripleoclient 20 itself.
+
+tripleoclient 20 is the last release (Zed); its option definitions and argument parsers
+are the real validator for the newest release. Queens and Train formats are checked
+against their documented layout in tests/unit/test_tripleo_builders.py.
+"""
+import json
+import subprocess
+
+import pytest
+
+from conftest import REPO
+from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command, undercloud_conf
+
+PYTHON = "/opt/labkit-test/tripleo/bin/python"
+CHECKS = REPO / "tests" / "tripleo_checks"
+REFERENCE = {
+    "undercloud_hostname": "undercloud.openstack.rnd", "local_ip": "192.168.255.1/24",
+    "network_gateway": "192.168.255.1", "undercloud_public_host": "192.168.255.2",
+    "undercloud_admin_host": "192.168.255.3", "undercloud_nameservers": ["192.168.255.253"],
+    "generate_service_certificate": False, "local_interface": "eth0", "local_mtu": 1450, "underlay_mtu": 1500,
+    "network_cidr": "192.168.255.0/24", "masquerade": True, "dhcp_start": "192.168.255.11",
+    "dhcp_end": "192.168.255.50", "inspection_iprange": "192.168.255.51,192.168.255.100",
+    "scheduler_max_attempts": 10, "container_images_file": "/home/stack/containers-prepare-parameter.yaml",
+    "extra": {},
+}
+NODES = [{"name": "control-1", "profile": "control"}, {"name": "compute-1", "profile": "compute"},
+         {"name": "compute-2", "profile": "compute"}, {"name": "storage-1", "profile": "ceph-storage"},
+         {"name": "storage-2", "profile": "ceph-storage"}]
+DEPLOY = {"stack": "overcloud", "templates": None, "environment_files": ["/home/stack/extra env.yaml"],
+          "extra_args": ["--ntp-server", "pool.ntp.org"], "libvirt_type": "qemu", "timeout_minutes": 240,
+          "workdir": "/home/stack/labkit-seed"}
+
+
+@pytest.fixture(scope="module")
+def tripleoclient():
+    subprocess.run([str(REPO / "tests" / "ironic" / "setup")], check=True, stdout=subprocess.DEVNULL)
+
+
+def run_check(script, stdin=None, *args):
+    proc = subprocess.run([PYTHON, str(CHECKS / script)] + list(args), input=stdin, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("release", ["wallaby", "zed"])
+def test_undercloud_conf_loads_with_tripleoclients_own_options(tripleoclient, tmp_path, release):
+    path = tmp_path / "undercloud.conf"
+    path.write_text(undercloud_conf.render(REFERENCE, release))
+    result = run_check("check_undercloud_conf.py", None, str(path))
+    assert result["unknown"] == [] and result["errors"] == []
+    d, subnet = result["values"]["DEFAULT"], result["values"]["ctlplane-subnet"]
+    assert d["local_ip"] == "192.168.255.1/24" and d["local_mtu"] == 1450
+    assert d["undercloud_nameservers"] == ["192.168.255.253"] and d["generate_service_certificate"] is False
+    assert d["scheduler_max_attempts"] == 10 and d["subnets"] == ["ctlplane-subnet"]
+    assert subnet["cidr"] == "192.168.255.0/24" and subnet["gateway"] == "192.168.255.1"
+    assert subnet["inspection_iprange"] == "192.168.255.51,192.168.255.100" and subnet["masquerade"] is True
+
+
+def test_the_checker_catches_an_unknown_key_and_a_bad_value(tripleoclient, tmp_path):
+    path = tmp_path / "undercloud.conf"
+    conf = dict(REFERENCE, extra={"undercloud_colour": "blue", "undercloud_debug": "maybe"})
+    path.write_text(undercloud_conf.render(conf, "zed"))
+    result = run_check("check_undercloud_conf.py", None, str(path))
+    assert result["unknown"] == [["DEFAULT", "undercloud_colour"]]
+    assert any(e.startswith("undercloud_debug") for e in result["errors"])
+
+
+@pytest.mark.parametrize("release", ["wallaby", "zed"])
+def test_deploy_commands_parse_with_tripleoclients_own_parsers(tripleoclient, release):
+    plan = deploy_command.plan(release, NODES, DEPLOY)
+    parsed = run_check("check_commands.py", json.dumps(plan["commands"]))
+    assert [p.get("error") for p in parsed] == [None, None]
+    provision, deploy = parsed[0]["args"], parsed[1]["args"]
+    assert provision["stack"] == "overcloud" and provision["output"] == "/home/stack/labkit-seed/baremetal-deployed.yaml"
+    assert provision["input"] == "/home/stack/labkit-seed/baremetal-deployment.yaml"
+    # Zed asks before overwriting the output of an earlier run unless told --yes.
+    assert provision["yes"] is (release == "zed") and deploy["yes"] is (release == "zed")
+    assert deploy["stack"] == "overcloud" and deploy["timeout"] == 240 and deploy["ntp_server"] == "pool.ntp.org"
+    assert deploy["deployed_server"] is True
+    assert deploy["environment_files"] == ["/home/stack/labkit-seed/baremetal-deployed.yaml",
+                                           "/home/stack/labkit-seed/labkit-parameters.yaml",
+                                           "/home/stack/extra env.yaml"]
+
+
+def test_queens_flags_are_not_in_the_newest_parser(tripleoclient):
+    """The Queens command uses flags later releases removed: proof the formats must differ."""
+    plan = deploy_command.plan("queens", NODES, DEPLOY)
+    (parsed,) = run_check("check_commands.py", json.dumps(plan["commands"]))
+    assert "unrecognized arguments" in parsed["error"] and "--control-scale" in parsed["error"]

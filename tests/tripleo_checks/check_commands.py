@@ -1,0 +1,36 @@
+"""Parse overcloud commands with python-tripleoclient's own argument parsers.
+
+Input: a JSON list of argv lists on stdin (each starting with "openstack").
+Output: a JSON list, one parsed namespace (or an error) per command.
+"""
+import contextlib
+import io
+import json
+import sys
+from unittest import mock
+
+from tripleoclient.v1.overcloud_deploy import DeployOvercloud
+from tripleoclient.v2.overcloud_node import ProvisionNode
+
+COMMANDS = {
+    ("overcloud", "deploy"): (DeployOvercloud, "openstack overcloud deploy"),
+    ("overcloud", "node", "provision"): (ProvisionNode, "openstack overcloud node provision"),
+}
+
+results = []
+for argv in json.load(sys.stdin):
+    words = argv[1:]
+    for prefix, (command, name) in COMMANDS.items():
+        if tuple(words[:len(prefix)]) == prefix:
+            parser = command(mock.Mock(), mock.Mock()).get_parser(name)
+            stderr = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(stderr):
+                    namespace = parser.parse_args(words[len(prefix):])
+                results.append({"command": name, "args": vars(namespace)})
+            except SystemExit:
+                results.append({"command": name, "error": stderr.getvalue().strip().splitlines()[-1]})
+            break
+    else:
+        results.append({"command": " ".join(argv[:4]), "error": "no parser known"})
+print(json.dumps(results, default=str))
