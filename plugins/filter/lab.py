@@ -36,7 +36,11 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
+from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
+from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_utils
+from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
@@ -147,8 +151,59 @@ def tripleo_release(name):
         raise AnsibleFilterError(str(exc))
 
 
+def undercloud_conf(model):
+    """undercloud.conf text for the lab's release, after every check."""
+    tripleo = model["tripleo"]
+    try:
+        undercloud_conf_utils.check(tripleo["undercloud"], len(model["nodes"]))
+        return undercloud_conf_utils.render(tripleo["undercloud"], tripleo["release"])
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def deploy_plan(model, domain_type, workdir):
+    """Files and commands of the overcloud deploy; libvirt type follows the virthost."""
+    deploy = dict(model["tripleo"]["deploy"], workdir=workdir)
+    if deploy["libvirt_type"] == "auto":
+        # Overcloud nodes are VMs: their own guests can use KVM only if the nodes got vmx/svm.
+        deploy["libvirt_type"] = "kvm" if domain_type == "kvm" else "qemu"
+    try:
+        return deploy_command.plan(model["tripleo"]["release"], model["nodes"], deploy)
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def deploy_reproducer(commands, log, rc_file):
+    return deploy_command.reproducer(commands, log, rc_file)
+
+
+def overcloud_report(model, servers, agents, ovs, networks, expected_mtu=1450):
+    return overcloud_validation.validate(model["nodes"], servers, agents, ovs, networks, expected_mtu)
+
+
+def overcloud_report_text(report):
+    return overcloud_validation.render(report)
+
+
+def servers_from_baremetal(node_rows, deployed):
+    return overcloud_validation.servers_from_baremetal(node_rows, deployed)
+
+
+def ovs_table(json_text):
+    """Rows of ``ovs-vsctl --format=json list <Table>`` as plain dicts."""
+    return ovs_utils.table(json_text)
+
+
+def ovs_state_from_results(results):
+    return overcloud_validation.ovs_state_from_results(results, ovs_utils.table)
+
+
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
                 "lab_summary": lab_summary, "instackenv": instackenv,
-                "tripleo_release": tripleo_release}
+                "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,
+                "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
+                "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
+                "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
+                "ovs_state_from_results": ovs_state_from_results}

@@ -29,7 +29,9 @@ def test_port_ranges(ports, ranges):
 def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
     assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv",
-                            "tripleo_release"}
+                            "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
+                            "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
+                            "ovs_table", "ovs_state_from_results"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 
