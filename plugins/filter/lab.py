@@ -198,6 +198,41 @@ def ovs_state_from_results(results):
     return overcloud_validation.ovs_state_from_results(results, ovs_utils.table)
 
 
+def undercloud_seed(model, ssh_public_key):
+    """cloud-init NoCloud documents for the lab's undercloud VM.
+
+    The provisioning NIC is named eth0 (undercloud.conf's local_interface) and left
+    unconfigured for the undercloud install; the management NIC is eth1, with the
+    management address, so Ansible can reach the VM.
+    """
+    vm, tripleo = model["undercloud"], model["tripleo"]
+    fqdn = tripleo["undercloud"]["undercloud_hostname"]
+    management = tripleo["management"]
+    provisioning = [n for n in vm["nics"] if n["provisioning"]][0]
+    ethernets = {"eth0": {"match": {"macaddress": provisioning["mac"]}, "set-name": "eth0", "dhcp4": False}}
+    if vm["management_mac"]:
+        eth1 = {"match": {"macaddress": vm["management_mac"]}, "set-name": "eth1", "dhcp4": False,
+                "addresses": [management["address"]]}
+        if management["gateway"]:
+            eth1["routes"] = [{"to": "0.0.0.0/0", "via": management["gateway"]}]
+        if management["nameservers"]:
+            eth1["nameservers"] = {"addresses": management["nameservers"]}
+        ethernets["eth1"] = eth1
+    return {
+        "meta_data": {"instance-id": "%s-%s" % (model["name"], vm["name"]), "local-hostname": fqdn.split(".")[0]},
+        "user_data": {
+            "hostname": fqdn.split(".")[0],
+            "fqdn": fqdn,
+            "ssh_pwauth": False,
+            "disable_root": True,
+            "users": [{"name": tripleo["stack_user"], "gecos": "TripleO stack user", "shell": "/bin/bash",
+                       "sudo": "ALL=(ALL) NOPASSWD:ALL", "lock_passwd": True,
+                       "ssh_authorized_keys": [ssh_public_key.strip()]}],
+        },
+        "network_config": {"version": 2, "ethernets": ethernets},
+    }
+
+
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
@@ -206,4 +241,4 @@ class FilterModule(object):
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
                 "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
                 "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
-                "ovs_state_from_results": ovs_state_from_results}
+                "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed}

@@ -263,6 +263,20 @@ def normalize(lab):
             for nic_index, portgroup in enumerate(vm["nics"])
         ]
 
+    undercloud = vms[0] if vms else None
+    if undercloud is not None:
+        image = tripleo["undercloud_image"] if tripleo else None
+        undercloud["image"] = image
+        undercloud["seed"] = "%s/%s-%s-seed.iso" % (images_dir, name, undercloud["name"]) if image else None
+        if image:
+            # A URL is downloaded next to the disks; a path is used where it is.
+            undercloud["disks"][0]["backing_image"] = (
+                "%s/%s-%s-base.qcow2" % (images_dir, name, undercloud["name"]) if "://" in image else image)
+        management = [nic for nic in undercloud["nics"] if not nic["provisioning"]]
+        undercloud["management_mac"] = management[0]["mac"] if management else None
+    elif tripleo and tripleo["undercloud_image"]:
+        raise LabError(["lab.undercloud: is required with lab.tripleo.undercloud_image (the VM to bring up)"])
+
     return {
         "name": name,
         "network": network,
@@ -498,6 +512,11 @@ _UNDERCLOUD_CONF_SCHEMA = {
     "container_images_file": "/home/stack/containers-prepare-parameter.yaml",
     "extra": {},
 }
+_MANAGEMENT_SCHEMA = {
+    "address": None,
+    "gateway": None,
+    "nameservers": [],
+}
 _DEPLOY_SCHEMA = {
     "stack": "overcloud",
     "templates": None,
@@ -516,6 +535,10 @@ _TRIPLEO_SCHEMA = {
     "rc_file": None,
     "openstack_command": "openstack",
     "import_timeout_minutes": 30,
+    # The lab's undercloud VM brought up from a cloud image (path or URL on the virthost).
+    "undercloud_image": None,
+    "ssh_public_key": None,
+    "management": {},
     "undercloud": {},
     "deploy": {},
 }
@@ -545,6 +568,33 @@ def _normalize_tripleo(check, raw, node_count, explicit):
     if tripleo["rc_file"] is None and isinstance(tripleo["stack_home"], str):
         tripleo["rc_file"] = tripleo["stack_home"].rstrip("/") + "/stackrc"
     check.integer(tripleo["import_timeout_minutes"], "lab.tripleo.import_timeout_minutes", 1)
+    image = tripleo["undercloud_image"]
+    if check.string(image, "lab.tripleo.undercloud_image", nullable=True) and image is not None \
+            and not (image.startswith("/") or re.match(r"https?://", image)):
+        check.error("lab.tripleo.undercloud_image", "must be an absolute path on the virthost or an http(s) URL")
+    check.string(tripleo["ssh_public_key"], "lab.tripleo.ssh_public_key", nullable=True)
+    management = check.mapping(tripleo["management"], "lab.tripleo.management", _MANAGEMENT_SCHEMA)
+    if management is not None:
+        if management["address"] is not None:
+            try:
+                if "/" not in str(management["address"]):
+                    raise ValueError
+                ipaddress.ip_interface(management["address"])
+            except ValueError:
+                check.error("lab.tripleo.management.address",
+                            "%r is not an address with prefix length" % management["address"])
+        if management["gateway"] is not None:
+            _check_address(check, management["gateway"], "lab.tripleo.management.gateway")
+        if check.sequence(management["nameservers"], "lab.tripleo.management.nameservers"):
+            for index, server in enumerate(management["nameservers"]):
+                _check_address(check, server, "lab.tripleo.management.nameservers[%d]" % index)
+    tripleo["management"] = management
+    if image is not None:
+        if tripleo["ssh_public_key"] is None:
+            check.error("lab.tripleo.ssh_public_key", "is required with undercloud_image (the key to reach the VM)")
+        if management is not None and management["address"] is None:
+            check.error("lab.tripleo.management.address",
+                        "is required with undercloud_image (the undercloud's address on its management NIC)")
 
     path = "lab.tripleo.undercloud"
     conf = check.mapping(tripleo["undercloud"], path, _UNDERCLOUD_CONF_SCHEMA)

@@ -114,6 +114,7 @@ def domain_spec(vm, domain_type, network):
         "memory_mib": vm["memory_mb"],
         "disks": [{"device": "vd" + d["device"], "path": d["path"]} for d in vm["disks"]],
         "nics": [{"mac": n["mac"], "network": network, "portgroup": n["portgroup"]} for n in vm["nics"]],
+        "cdrom": vm.get("seed"),
     }
 
 
@@ -155,6 +156,13 @@ def domain_xml(lab_name, vm, domain_type, network, uuid=None):
         ET.SubElement(el, "target", {"dev": "vd" + disk["device"], "bus": "virtio"})
         if index == 0:
             ET.SubElement(el, "boot", {"order": str(boot)})
+    if vm.get("seed"):
+        # The cloud-init NoCloud seed of a VM brought up from a cloud image.
+        el = ET.SubElement(devices, "disk", {"type": "file", "device": "cdrom"})
+        ET.SubElement(el, "driver", {"name": "qemu", "type": "raw"})
+        ET.SubElement(el, "source", {"file": vm["seed"]})
+        ET.SubElement(el, "target", {"dev": "sda", "bus": "sata"})
+        ET.SubElement(el, "readonly")
     for nic in vm["nics"]:
         el = ET.SubElement(devices, "interface", {"type": "network"})
         ET.SubElement(el, "mac", {"address": nic["mac"]})
@@ -192,7 +200,12 @@ def parse_domain(xml_text):
     """
     root = ET.fromstring(xml_text)
     disks = []
+    cdrom = None
     for disk in root.findall("devices/disk"):
+        if disk.get("device") == "cdrom":
+            source = disk.find("source")
+            cdrom = source.get("file") if source is not None else None
+            continue
         if disk.get("device") != "disk":
             continue
         source = disk.find("source")
@@ -221,6 +234,7 @@ def parse_domain(xml_text):
         "memory_mib": _memory_mib(root.find("memory")),
         "disks": disks,
         "nics": nics,
+        "cdrom": cdrom,
     }
 
 
@@ -236,6 +250,8 @@ def domain_drift(current, desired):
     current_nics = [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"]} for n in current["nics"]]
     if current_nics != desired["nics"]:
         drift.append("nics: %s -> %s" % (_fmt_nics(current_nics), _fmt_nics(desired["nics"])))
+    if current.get("cdrom") != desired.get("cdrom"):
+        drift.append("cdrom: %s -> %s" % (current.get("cdrom") or "none", desired.get("cdrom") or "none"))
     return drift
 
 

@@ -45,6 +45,13 @@ options:
     type: str
     choices: [kvm, qemu]
     default: kvm
+  running:
+    description:
+      - Names of domains to start when they are not running (with I(state=present)), such as
+        the undercloud brought up from a cloud image. Other domains are never started.
+    type: list
+    elements: str
+    default: []
   vms:
     description:
       - The VMs, as the lab model normalises them (C(lab_model.vms)). Each has C(name),
@@ -165,6 +172,14 @@ def ensure_present(module, conn, params):
                             % (vm["name"], "; ".join(drift)))
         results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
                         "active": active, "nics": _nics(dom, spec["nics"])})
+    for result in results:
+        if result["name"] in params["running"] and not result["active"]:
+            if not module.check_mode:
+                dom = conn.lookupByName(result["name"])
+                dom.create()
+                result["nics"] = _nics(dom, [])
+            result["active"] = True
+            result["action"] = "started" if result["action"] == "unchanged" else result["action"] + ", started"
     return results
 
 
@@ -213,6 +228,7 @@ def main():
             network=dict(type="str"),
             domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
             vms=dict(type="list", elements="dict", default=[]),
+            running=dict(type="list", elements="str", default=[]),
             state=dict(type="str", choices=["present", "absent", "info"], default="present"),
         ),
         required_if=[("state", "present", ("network",))],

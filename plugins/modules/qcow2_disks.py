@@ -15,6 +15,8 @@ description:
   - Creates every missing disk with C(qemu-img create -f qcow2 -o preallocation=metadata),
     owned by the qemu user and mode 0600, and marks it as the lab's own with the extended
     attribute C(user.labkit.lab).
+  - A disk with C(backing_image) becomes a qcow2 overlay of that image (the undercloud from a
+    cloud image); qemu allows no preallocation with a backing file, so it has none.
   - An existing disk is never recreated, resized or overwritten. One that carries this lab's
     mark is left as it is (with a warning when its size differs from the description); one
     without the mark belongs to someone else, and the module fails before creating anything.
@@ -26,7 +28,7 @@ options:
     type: str
     required: true
   disks:
-    description: Disks to create, each with C(path) and C(size_gb).
+    description: Disks to create, each with C(path), C(size_gb) and optionally C(backing_image).
     type: list
     elements: dict
     default: []
@@ -148,8 +150,16 @@ def ensure_present(module, params):
         parent = os.path.dirname(path)
         if not os.path.isdir(parent):
             module.fail_json(msg="directory %s for disk %s does not exist" % (parent, path))
-        module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
-                            path, "%dG" % size_gb], check_rc=True)
+        if disk.get("backing_image"):
+            backing = disk["backing_image"]
+            if not os.path.isfile(backing):
+                module.fail_json(msg="backing image %s of disk %s does not exist" % (backing, path))
+            backing_format = "qcow2" if qcow2_virtual_size(backing) is not None else "raw"
+            module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-F", backing_format,
+                                "-b", backing, path, "%dG" % size_gb], check_rc=True)
+        else:
+            module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
+                                path, "%dG" % size_gb], check_rc=True)
         try:
             os.setxattr(path, XATTR, params["lab"].encode("utf-8"))
         except OSError as exc:

@@ -31,7 +31,7 @@ def test_filters_are_registered():
     assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
                             "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
-                            "ovs_table", "ovs_state_from_results"}
+                            "ovs_table", "ovs_state_from_results", "undercloud_seed"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 
@@ -145,3 +145,30 @@ def test_lab_summary_never_contains_the_password(secret_model):
 def test_lab_summary_generated_password_points_to_artifacts(model):
     summary = lab_filters.lab_summary(model, domains_for(model, reported_mac), VIRTHOST, "vh", "/srv/artifacts")
     assert summary["bmc"]["password"] == "generated, in /srv/artifacts/bmc-password"
+
+
+def test_undercloud_seed_names_nics_by_mac_and_configures_only_management(lab):
+    lab["tripleo"] = {"undercloud_image": "/srv/images/centos9.qcow2", "ssh_public_key": "~/.ssh/id.pub",
+                      "management": {"address": "10.20.0.5/24", "gateway": "10.20.0.1", "nameservers": ["10.20.0.1"]}}
+    model = lab_filters.lab_model(lab)
+    seed = lab_filters.undercloud_seed(model, "ssh-ed25519 AAAAkey user@host\n")
+    vm = model["undercloud"]
+    eth = seed["network_config"]["ethernets"]
+    assert eth["eth0"] == {"match": {"macaddress": vm["nics"][0]["mac"]}, "set-name": "eth0", "dhcp4": False}
+    assert eth["eth1"]["match"]["macaddress"] == vm["nics"][1]["mac"] == vm["management_mac"]
+    assert eth["eth1"]["addresses"] == ["10.20.0.5/24"]
+    assert eth["eth1"]["routes"] == [{"to": "0.0.0.0/0", "via": "10.20.0.1"}]
+    user = seed["user_data"]["users"][0]
+    assert user["name"] == "stack" and user["ssh_authorized_keys"] == ["ssh-ed25519 AAAAkey user@host"]
+    assert seed["user_data"]["fqdn"] == "undercloud.openstack.rnd" and seed["user_data"]["ssh_pwauth"] is False
+    assert seed["meta_data"] == {"instance-id": "mylab-undercloud", "local-hostname": "undercloud"}
+    assert vm["seed"] == "/var/lib/libvirt/images/mylab-undercloud-seed.iso"
+    assert vm["disks"][0]["backing_image"] == "/srv/images/centos9.qcow2"
+
+
+def test_undercloud_image_needs_a_key_and_a_management_address(lab):
+    lab["tripleo"] = {"undercloud_image": "https://example.invalid/centos9.qcow2"}
+    with pytest.raises(AnsibleFilterError) as err:
+        lab_filters.lab_model(lab)
+    assert "lab.tripleo.ssh_public_key: is required" in str(err.value)
+    assert "lab.tripleo.management.address: is required" in str(err.value)
