@@ -166,7 +166,6 @@ def ensure_present(module, conn, params):
 
 
 def ensure_absent(module, conn, params):
-    libvirt = libvirt_conn.libvirt
     net = libvirt_conn.lookup(conn.networkLookupByName, params["name"])
     if net is None:
         return []

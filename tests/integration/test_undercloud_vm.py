@@ -10,7 +10,7 @@ import pytest
 from conftest import LABS, host_state, playbook
 
 IMAGE = "/var/lib/libvirt/images/itestuc-test-cloud-image.qcow2"
-KEY = "/tmp/itestuc-key.pub"
+KEY = os.path.expanduser("~/.labkit-itestuc-key.pub")
 SEED = "/var/lib/libvirt/images/itestuc-itestuc-undercloud-seed.iso"
 DISK = "/var/lib/libvirt/images/itestuc-itestuc-undercloud-vda.qcow2"
 LAB = "@%s" % (LABS / "itest-uc.yml")

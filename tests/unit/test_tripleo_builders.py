@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import (
-    deploy_command, instackenv, tripleo_release, undercloud_conf)
+    deploy_command, instackenv, undercloud_conf)
 
 NODES = [
     {"name": "control-1", "profile": "control", "vcpus": 8, "memory_mb": 32768, "disk_gb": 60,
