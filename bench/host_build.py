@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import pathlib
+import secrets
 import shlex
 import subprocess
 import sys
@@ -30,7 +31,8 @@ ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
 VBMC = "/opt/labkit/vbmc/bin/vbmc"
 IMAGES = "/var/lib/libvirt/images"
 PORT_START = 7201
-PASSWORD = "benchpass"  # a throwaway lab on loopback; given so both sides use the same one
+# Generated per run, given to both sides so they use the same one.
+PASSWORD = secrets.token_hex(8)
 
 
 def lab(prefix, nodes):
