@@ -14,8 +14,10 @@ __metaclass__ = type
 
 # flavors: Queens and Train schedule nodes onto flavors carrying capabilities:profile;
 # from Wallaby metalsmith matches the profile capability directly.
+# overcloud_ssh_user: the user `overcloud node provision` puts on the nodes by default
+# (heat-admin up to Wallaby, tripleo-admin in Zed; read from each release's own parser).
 # assume_yes: the release's node provision asks before overwriting its output file
-# unless given --yes (verified with tripleoclient 20 / Zed; not verified for older ones).
+# unless given --yes (Zed, tripleoclient 20); Wallaby's (16.5) has no such option.
 # containerized_undercloud: from Train the undercloud runs in containers and needs
 # container_images_file.
 RELEASES = {
@@ -69,7 +71,7 @@ RELEASES = {
         "el": 9,
         "python": "python3",
         "tripleo_repos_branch": "wallaby",
-        "overcloud_ssh_user": "tripleo-admin",
+        "overcloud_ssh_user": "heat-admin",
         "tripleoclient_package": "python3-tripleoclient",
         "images_distro": "centos9",
         "assume_yes": False,

@@ -1,8 +1,8 @@
-"""The generated undercloud.conf and deploy commands, read by python-tripleoclient 20 itself.
+"""The generated undercloud.conf and deploy commands, read by each release's own tripleoclient.
 
-tripleoclient 20 is the last release (Zed); its option definitions and argument parsers
-are the real validator for the newest release. Queens and Train formats are checked
-against their documented layout in tests/unit/test_tripleo_builders.py.
+Zed: python-tripleoclient 20.0.0 / tripleo-common 18.0.0; Wallaby: 16.5.0 / 15.4.0 (both set
+up by tests/ironic/setup). Queens and Train clients do not install on this Python, so their
+formats are checked against the documented layout in tests/unit/test_tripleo_builders.py.
 """
 import json
 import subprocess
@@ -10,9 +10,9 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command, undercloud_conf
+from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command, tripleo_release, undercloud_conf
 
-PYTHON = "/opt/labkit-test/tripleo/bin/python"
+PYTHONS = {"zed": "/opt/labkit-test/tripleo/bin/python", "wallaby": "/opt/labkit-test/tripleo-wallaby/bin/python"}
 CHECKS = REPO / "tests" / "tripleo_checks"
 REFERENCE = {
     "undercloud_hostname": "undercloud.openstack.rnd", "local_ip": "192.168.255.1/24",
@@ -37,8 +37,8 @@ def tripleoclient():
     subprocess.run([str(REPO / "tests" / "ironic" / "setup")], check=True, stdout=subprocess.DEVNULL)
 
 
-def run_check(script, stdin=None, *args):
-    proc = subprocess.run([PYTHON, str(CHECKS / script)] + list(args), input=stdin, stdout=subprocess.PIPE,
+def run_check(release, script, stdin=None, *args):
+    proc = subprocess.run([PYTHONS[release], str(CHECKS / script)] + list(args), input=stdin, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
@@ -48,7 +48,7 @@ def run_check(script, stdin=None, *args):
 def test_undercloud_conf_loads_with_tripleoclients_own_options(tripleoclient, tmp_path, release):
     path = tmp_path / "undercloud.conf"
     path.write_text(undercloud_conf.render(REFERENCE, release))
-    result = run_check("check_undercloud_conf.py", None, str(path))
+    result = run_check(release, "check_undercloud_conf.py", None, str(path))
     assert result["unknown"] == [] and result["errors"] == []
     d, subnet = result["values"]["DEFAULT"], result["values"]["ctlplane-subnet"]
     assert d["local_ip"] == "192.168.255.1/24" and d["local_mtu"] == 1450
@@ -62,7 +62,7 @@ def test_the_checker_catches_an_unknown_key_and_a_bad_value(tripleoclient, tmp_p
     path = tmp_path / "undercloud.conf"
     conf = dict(REFERENCE, extra={"undercloud_colour": "blue", "undercloud_debug": "maybe"})
     path.write_text(undercloud_conf.render(conf, "zed"))
-    result = run_check("check_undercloud_conf.py", None, str(path))
+    result = run_check("zed", "check_undercloud_conf.py", None, str(path))
     assert result["unknown"] == [["DEFAULT", "undercloud_colour"]]
     assert any(e.startswith("undercloud_debug") for e in result["errors"])
 
@@ -70,13 +70,16 @@ def test_the_checker_catches_an_unknown_key_and_a_bad_value(tripleoclient, tmp_p
 @pytest.mark.parametrize("release", ["wallaby", "zed"])
 def test_deploy_commands_parse_with_tripleoclients_own_parsers(tripleoclient, release):
     plan = deploy_command.plan(release, NODES, DEPLOY)
-    parsed = run_check("check_commands.py", json.dumps(plan["commands"]))
+    parsed = run_check(release, "check_commands.py", json.dumps(plan["commands"]))
     assert [p.get("error") for p in parsed] == [None, None]
     provision, deploy = parsed[0]["args"], parsed[1]["args"]
     assert provision["stack"] == "overcloud" and provision["output"] == "/home/stack/labkit-seed/baremetal-deployed.yaml"
     assert provision["input"] == "/home/stack/labkit-seed/baremetal-deployment.yaml"
-    # Zed asks before overwriting the output of an earlier run unless told --yes.
-    assert provision["yes"] is (release == "zed") and deploy["yes"] is (release == "zed")
+    # Zed asks before overwriting the output of an earlier run unless told --yes; Wallaby's
+    # provision has no such option (and must not be given it).
+    assert provision.get("yes", False) is (release == "zed") and deploy["yes"] is (release == "zed")
+    # The validate role logs into the nodes as the user this release's provision creates.
+    assert provision["overcloud_ssh_user"] == tripleo_release.RELEASES[release]["overcloud_ssh_user"]
     assert deploy["stack"] == "overcloud" and deploy["timeout"] == 240 and deploy["ntp_server"] == "pool.ntp.org"
     assert deploy["deployed_server"] is True
     assert deploy["environment_files"] == ["/home/stack/labkit-seed/baremetal-deployed.yaml",
@@ -87,5 +90,5 @@ def test_deploy_commands_parse_with_tripleoclients_own_parsers(tripleoclient, re
 def test_queens_flags_are_not_in_the_newest_parser(tripleoclient):
     """The Queens command uses flags later releases removed: proof the formats must differ."""
     plan = deploy_command.plan("queens", NODES, DEPLOY)
-    (parsed,) = run_check("check_commands.py", json.dumps(plan["commands"]))
+    (parsed,) = run_check("zed", "check_commands.py", json.dumps(plan["commands"]))
     assert "unrecognized arguments" in parsed["error"] and "--control-scale" in parsed["error"]
