@@ -36,11 +36,8 @@ options:
     description: Also make sure the profiles' flavors exist (needs Nova on the undercloud).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors
 """

@@ -63,11 +63,8 @@ options:
     description: The ipmitool command.
     type: path
     default: ipmitool
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors
 """

@@ -70,11 +70,8 @@ options:
     type: str
     choices: [present, absent, info]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 requirements:
   - libvirt Python binding on the virthost
 author:

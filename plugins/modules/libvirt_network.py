@@ -52,11 +52,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 requirements:
   - libvirt Python binding on the virthost
 author:

@@ -45,11 +45,8 @@ options:
   group:
     description: Group of the ISO.
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 requirements:
   - genisoimage, mkisofs or xorriso on the virthost
 author:

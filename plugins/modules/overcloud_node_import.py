@@ -57,11 +57,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors
 """

@@ -61,11 +61,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 requirements:
   - ovs-vsctl and ip on the virthost, ovsdb-server and ovs-vswitchd running
 author:

@@ -50,11 +50,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 notes:
   - The file system must support user extended attributes (ext4, xfs and btrfs do).
 author:

@@ -62,11 +62,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 notes:
   - The password reaches C(vbmc add) as a command-line argument, as vbmc offers no other way;
     on a shared virthost other local users can see process arguments for that moment.

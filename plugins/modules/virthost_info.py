@@ -25,11 +25,8 @@ options:
     type: str
     choices: [auto, kvm, qemu]
     default: auto
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors
 """
