@@ -77,16 +77,9 @@ import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
 
-OWNER_XATTR = "user.labkit.lab"
 SEED_XATTR = "user.labkit.seed"
-
-
-def xattr(path, name):
-    try:
-        return os.getxattr(path, name).decode("utf-8")
-    except OSError:
-        return None
 
 
 def documents(params):
@@ -135,11 +128,11 @@ def main():
     files = documents(p)
     wanted = content_hash(files)
     if os.path.lexists(p["path"]):
-        owner = xattr(p["path"], OWNER_XATTR)
+        owner = file_owner.owner(p["path"])
         if owner != p["lab"]:
             module.fail_json(msg="%s exists but was not created by lab %r (owner: %s); refusing to overwrite it"
                              % (p["path"], p["lab"], owner or "none"))
-        if xattr(p["path"], SEED_XATTR) == wanted:
+        if file_owner.read(p["path"], SEED_XATTR) == wanted:
             module.exit_json(changed=False, sha256=wanted)
     if module.check_mode:
         module.exit_json(changed=True, sha256=wanted)
@@ -152,7 +145,7 @@ def main():
         module.run_command(iso_command(module) + ["-quiet", "-output", staged, "-volid", "cidata", "-joliet",
                                                   "-rock"] + [os.path.join(workdir, n) for n in sorted(files)],
                            check_rc=True)
-        os.setxattr(staged, OWNER_XATTR, p["lab"].encode("utf-8"))
+        file_owner.mark(staged, p["lab"])
         os.setxattr(staged, SEED_XATTR, wanted.encode("utf-8"))
         os.chmod(staged, 0o600)
         module.set_owner_if_different(staged, p["owner"], False)

@@ -92,24 +92,13 @@ removed:
   elements: str
 """
 
-import errno
 import os
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
 
-XATTR = "user.labkit.lab"
 GIB = 1024 ** 3
-
-
-def disk_owner(path):
-    """The lab recorded on a file, or None."""
-    try:
-        return os.getxattr(path, XATTR).decode("utf-8")
-    except OSError as exc:
-        if exc.errno in (errno.ENODATA, errno.ENOTSUP, getattr(errno, "ENOATTR", errno.ENODATA)):
-            return None
-        raise
 
 
 def qcow2_virtual_size(path):
@@ -126,7 +115,7 @@ def ensure_present(module, params):
     for disk in params["disks"]:
         path = disk["path"]
         if os.path.lexists(path):
-            owner = disk_owner(path)
+            owner = file_owner.owner(path)
             if owner != params["lab"]:
                 conflicts.append("%s (owner: %s)" % (path, owner or "none"))
     if conflicts:
@@ -158,7 +147,7 @@ def ensure_present(module, params):
             module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
                                 path, "%dG" % size_gb], check_rc=True)
         try:
-            os.setxattr(path, XATTR, params["lab"].encode("utf-8"))
+            file_owner.mark(path, params["lab"])
         except OSError as exc:
             os.unlink(path)
             module.fail_json(msg="cannot record ownership on %s (%s); the images directory needs a file "
@@ -176,7 +165,7 @@ def ensure_absent(module, params):
             candidates.add(os.path.join(params["images_dir"], entry))
     removed = []
     for path in sorted(candidates):
-        if not os.path.isfile(path) or os.path.islink(path) or disk_owner(path) != params["lab"]:
+        if not os.path.isfile(path) or os.path.islink(path) or file_owner.owner(path) != params["lab"]:
             continue
         removed.append(path)
         if not module.check_mode:

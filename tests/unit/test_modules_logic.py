@@ -8,6 +8,7 @@ import struct
 
 import pytest
 
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
 from ansible_collections.labkit.tripleo.plugins.modules import qcow2_disks, vbmc, virthost_info
 
 GIB = 1024 ** 3
@@ -120,7 +121,7 @@ def test_qcow2_virtual_size_not_qcow2(tmp_path, content):
 
 def _setxattr_or_skip(path, value):
     try:
-        os.setxattr(str(path), qcow2_disks.XATTR, value)
+        os.setxattr(str(path), file_owner.OWNER_XATTR, value)
     except OSError as exc:
         if exc.errno in (errno.ENOTSUP, errno.EPERM, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)):
             pytest.skip("file system of %s lacks user extended attributes" % path)
@@ -131,7 +132,7 @@ def test_disk_owner(tmp_path):
     path = tmp_path / "mylab-control-1-vda.qcow2"
     path.write_bytes(qcow2_header(GIB))
     _setxattr_or_skip(path, b"mylab")
-    assert qcow2_disks.disk_owner(str(path)) == "mylab"
+    assert file_owner.owner(str(path)) == "mylab"
 
 
 def test_disk_owner_unmarked_file(tmp_path):
@@ -140,12 +141,12 @@ def test_disk_owner_unmarked_file(tmp_path):
     _setxattr_or_skip(marked, b"otherlab")  # proves xattrs work here, so None means "no mark"
     path = tmp_path / "foreign.qcow2"
     path.write_bytes(b"")
-    assert qcow2_disks.disk_owner(str(path)) is None
+    assert file_owner.owner(str(path)) is None
 
 
 def test_disk_owner_missing_file_raises(tmp_path):
     with pytest.raises(OSError):
-        qcow2_disks.disk_owner(str(tmp_path / "missing"))
+        file_owner.owner(str(tmp_path / "missing"))
 
 
 # --------------------------------------------------------------------- vbmc
