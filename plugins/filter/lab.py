@@ -69,6 +69,12 @@ def port_ranges(ports):
     return [str(a) if a == b else "%d-%d" % (a, b) for a, b in ranges]
 
 
+def provisioning_mac(nics, model):
+    """MAC of the first NIC on the provisioning portgroup (the one a node PXE-boots from)."""
+    portgroup = model["network"]["provisioning_portgroup"]
+    return next((n["mac"] for n in nics if n["portgroup"] == portgroup), None)
+
+
 def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
     """The lab as built: what later phases (instackenv.json) and users read.
 
@@ -92,7 +98,7 @@ def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
             "disks": [{"device": "vd" + d["device"], "path": d["path"], "size_gb": d["size_gb"]} for d in vm["disks"]],
             "nics": nics,
             "macs_by_portgroup": macs,
-            "provisioning_mac": next((n["mac"] for n in nics if n["portgroup"] == model["network"]["provisioning_portgroup"]), None),
+            "provisioning_mac": provisioning_mac(nics, model),
             "bmc": None,
         }
         if vm["name"] in ports:
@@ -126,14 +132,13 @@ def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
 def instackenv(model, domains, password):
     """instackenv.json of the lab's overcloud nodes, with MACs as libvirt reports them."""
     by_name = dict((d["name"], d) for d in domains)
-    provisioning = model["network"]["provisioning_portgroup"]
     nodes = []
     for node in model["nodes"]:
         nics = by_name.get(node["name"], {}).get("nics", [])
         nodes.append({
             "name": node["name"], "profile": node["profile"], "vcpus": node["vcpus"],
             "memory_mb": node["memory_mb"], "disk_gb": node["disks"][0]["size_gb"],
-            "provisioning_mac": next((n["mac"] for n in nics if n["portgroup"] == provisioning), None),
+            "provisioning_mac": provisioning_mac(nics, model),
             "bmc": {"address": model["bmc"]["address"], "port": node["bmc_port"]},
         })
     bmc = {"type": model["bmc"]["type"], "username": model["bmc"]["username"], "password": password}
