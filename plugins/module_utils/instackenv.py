@@ -39,7 +39,8 @@ def build(nodes, release, bmc, arch="x86_64"):
         }
         if bmc["type"] == "redfish":
             entry["pm_type"] = "redfish"
-            entry["pm_addr"] = "%s:%d" % (node["bmc"]["address"], node["bmc"]["port"])
+            # sushy-tools serves plain HTTP, and Ironic reads an address without a scheme as https.
+            entry["pm_addr"] = redfish_url(node["bmc"]["address"], node["bmc"]["port"])
             entry["pm_system_id"] = "/redfish/v1/Systems/%s" % node["name"]
         else:
             entry["pm_type"] = info["pm_type_ipmi"]
@@ -53,6 +54,18 @@ def build(nodes, release, bmc, arch="x86_64"):
     document = {"nodes": entries}
     check(document)
     return document
+
+
+def redfish_url(address, port):
+    host = "[%s]" % address if ":" in address else address
+    return "http://%s:%d" % (host, port)
+
+
+def _endpoint_text(address, port, system_id):
+    text = str(address)
+    if port is not None:
+        text += ":%s" % port
+    return text + (system_id or "")
 
 
 def _macs(entry):
@@ -80,8 +93,7 @@ def check(document):
             macs.setdefault(key, label)
         endpoint = (entry.get("pm_addr"), entry.get("pm_port"), entry.get("pm_system_id"))
         if endpoint in endpoints:
-            errors.append("%s: BMC %s is also used by %s" % (
-                label, ":".join(str(p) for p in endpoint if p is not None), endpoints[endpoint]))
+            errors.append("%s: BMC %s is also used by %s" % (label, _endpoint_text(*endpoint), endpoints[endpoint]))
         endpoints.setdefault(endpoint, label)
         for key in ("pm_type", "pm_addr", "pm_user", "pm_password"):
             if not entry.get(key):

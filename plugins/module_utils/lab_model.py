@@ -33,7 +33,9 @@ VLAN_MIN = 1
 VLAN_MAX = 4094
 # Linux interface names are limited to 15 bytes (IFNAMSIZ - 1).
 IFNAME_MAX = 15
-BMC_TYPES = ("ipmi",)
+BMC_TYPES = ("ipmi", "redfish")
+# sushy-tools' own default port.
+REDFISH_DEFAULT_PORT = 8000
 DOMAIN_TYPES = ("auto", "kvm", "qemu")
 DISK_DEVICES = "abcdefghijklmnopqrstuvwxyz"
 
@@ -160,6 +162,7 @@ _BMC_SCHEMA = {
     "type": "ipmi",
     "address": "127.0.0.1",
     "port_start": 7001,
+    "port": None,
     "username": "admin",
     "password": None,
     "firewall_zone": "public",
@@ -374,6 +377,14 @@ def _normalize_bmc(check, raw):
         return None
     if bmc["type"] not in BMC_TYPES:
         check.error("lab.bmc.type", "%r is not supported (supported: %s)" % (bmc["type"], ", ".join(BMC_TYPES)))
+    # IPMI gives each node its own UDP port; one Redfish emulator serves every node on one TCP port.
+    if bmc["type"] == "redfish":
+        if bmc["port"] is None:
+            bmc["port"] = REDFISH_DEFAULT_PORT
+        check.integer(bmc["port"], "lab.bmc.port", BMC_PORT_MIN, BMC_PORT_MAX)
+    elif bmc["port"] is not None:
+        check.error("lab.bmc.port", "is only for type redfish (one port for every node); "
+                                    "IPMI BMCs take lab.bmc.port_start or nodes[].bmc_port")
     if check.string(bmc["address"], "lab.bmc.address"):
         try:
             bmc["address"] = str(ipaddress.ip_address(bmc["address"]))
@@ -385,8 +396,9 @@ def _normalize_bmc(check, raw):
                             "must be a concrete address; %s would expose every BMC on every interface"
                             % bmc["address"])
     check.integer(bmc["port_start"], "lab.bmc.port_start", BMC_PORT_MIN, BMC_PORT_MAX)
+    # The IPMI 2.0 limits, kept for Redfish too so a lab can switch type without new credentials.
     check.string(bmc["username"], "lab.bmc.username", _USERNAME_RE,
-                 "IPMI user name (1-16 characters, no spaces)")
+                 "BMC user name (1-16 characters, no spaces)")
     check.string(bmc["firewall_zone"], "lab.bmc.firewall_zone", _NAME_RE, "firewalld zone name")
     if check.sequence(bmc["allow_from"], "lab.bmc.allow_from"):
         sources = []
@@ -469,6 +481,13 @@ def _check_unique_names(check, vms):
 
 
 def _assign_bmc_ports(check, nodes, bmc):
+    if bmc and bmc["type"] == "redfish":
+        for node in nodes:
+            if node["bmc_port"] is not None:
+                check.error(node["path"] + ".bmc_port",
+                            "Redfish serves every node on lab.bmc.port; a node has no port of its own")
+            node["bmc_port"] = bmc["port"]
+        return
     start = bmc["port_start"] if bmc and isinstance(bmc["port_start"], int) and not isinstance(bmc["port_start"], bool) else None
     seen = {}
     for index, node in enumerate(nodes):

@@ -432,8 +432,32 @@ def test_good_bmc_address_is_normalised(lab, address, normalised):
 
 
 def test_unsupported_bmc_type(lab):
+    setp(lab, "bmc.type", "idrac")
+    assert_error(lab, "lab.bmc.type", "'idrac' is not supported")
+
+
+def test_redfish_serves_every_node_on_one_port(lab):
     setp(lab, "bmc.type", "redfish")
-    assert_error(lab, "lab.bmc.type", "'redfish' is not supported")
+    model = accepted(lab)
+    assert model["bmc"]["port"] == 8000
+    assert set(node["bmc_port"] for node in model["nodes"]) == {8000}
+
+
+def test_redfish_port_is_checked(lab):
+    setp(lab, "bmc.type", "redfish")
+    setp(lab, "bmc.port", 70000)
+    assert_error(lab, "lab.bmc.port")
+
+
+def test_redfish_refuses_a_node_port(lab):
+    setp(lab, "bmc.type", "redfish")
+    lab["nodes"][1]["bmc_port"] = 7005
+    assert_error(lab, "lab.nodes[1].bmc_port", "Redfish serves every node on lab.bmc.port")
+
+
+def test_bmc_port_is_only_for_redfish(lab):
+    setp(lab, "bmc.port", 8000)
+    assert_error(lab, "lab.bmc.port", "only for type redfish")
 
 
 @pytest.mark.parametrize("username", ["", "with space", "x" * 17])
@@ -600,7 +624,7 @@ def test_good_password_not_echoed_when_other_fields_fail(lab):
 # ------------------------------------------------------------ normalisation
 
 def test_defaults_are_filled(model):
-    assert model["bmc"] == {"type": "ipmi", "address": "127.0.0.1", "port_start": 7001, "username": "admin",
+    assert model["bmc"] == {"type": "ipmi", "address": "127.0.0.1", "port_start": 7001, "port": None, "username": "admin",
                             "firewall_zone": "public", "allow_from": [], "password_given": False}
     assert model["libvirt"] == {"uri": "qemu:///system", "images_dir": "/var/lib/libvirt/images",
                                 "domain_type": "auto"}

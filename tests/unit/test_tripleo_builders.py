@@ -65,8 +65,25 @@ def test_newer_instackenv_uses_ports(release):
 def test_redfish_instackenv_names_the_system():
     node = instackenv.build(NODES, "zed", dict(BMC, type="redfish"))["nodes"][0]
     assert node["pm_type"] == "redfish"
-    assert node["pm_addr"] == "192.168.255.200:7001" and "pm_port" not in node
+    # Without a scheme Ironic would speak https to sushy-tools' plain HTTP.
+    assert node["pm_addr"] == "http://192.168.255.200:7001" and "pm_port" not in node
     assert node["pm_system_id"] == "/redfish/v1/Systems/control-1"
+
+
+def test_redfish_ipv6_address_is_bracketed():
+    assert instackenv.redfish_url("::1", 8000) == "http://[::1]:8000"
+
+
+def test_redfish_nodes_share_one_endpoint_but_not_one_system():
+    nodes = copy.deepcopy(NODES)
+    for node in nodes:
+        node["bmc"] = {"address": "127.0.0.1", "port": 8000}
+    document = instackenv.build(nodes, "zed", dict(BMC, type="redfish"))
+    assert len(set(n["pm_system_id"] for n in document["nodes"])) == len(nodes)
+    document["nodes"][1]["pm_system_id"] = document["nodes"][0]["pm_system_id"]
+    with pytest.raises(instackenv.InstackenvError) as err:
+        instackenv.check(document)
+    assert any("BMC http://127.0.0.1:8000/redfish/v1/Systems/control-1 is also used by" in e for e in err.value.errors)
 
 
 def test_duplicate_mac_is_refused_naming_both_nodes():
