@@ -11,6 +11,8 @@ import libvirt
 IMAGES = "/var/lib/libvirt/images"
 VBMC = "/opt/labkit/vbmc/bin/vbmc"
 SERVICES = "/etc/firewalld/services"
+# Where the Redfish emulator keeps its configuration, pid and log.
+LABKIT_DIRS = ("/etc/labkit", "/run/labkit", "/var/log/labkit")
 
 
 def run(*argv):
@@ -23,6 +25,31 @@ def run(*argv):
 
 def digest(text):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def tree(top):
+    """Every directory and file under ``top`` (top itself included), or [] when it does not exist."""
+    if not os.path.isdir(top):
+        return []
+    paths = []
+    for root, dirs, files in os.walk(top):
+        paths.append(root + "/")
+        paths.extend(os.path.join(root, f) for f in files)
+    return sorted(paths)
+
+
+def emulators():
+    """Command lines of running sushy-emulator processes."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid) as handle:
+                args = [a for a in handle.read().split("\0") if a]
+        except OSError:
+            continue
+        if any(os.path.basename(a) == "sushy-emulator" for a in args):
+            found.append(" ".join(args))
+    return sorted(found)
 
 
 conn = libvirt.open("qemu:///system")
@@ -38,5 +65,7 @@ print(json.dumps({
     "firewall_services": run("firewall-cmd", "--zone=public", "--list-services").split(),
     "firewall_permanent_services": run("firewall-cmd", "--permanent", "--zone=public", "--list-services").split(),
     "firewall_rich_rules": run("firewall-cmd", "--zone=public", "--list-rich-rules").splitlines(),
+    "labkit_files": [p for top in LABKIT_DIRS for p in tree(top)],
+    "redfish_emulators": emulators(),
     "firewall_service_files": sorted(os.listdir(SERVICES)) if os.path.isdir(SERVICES) else [],
 }, sort_keys=True))

@@ -16,6 +16,8 @@ description:
     undercloud's Ironic (C(openstack baremetal node set --property)), keeping capabilities that
     introspection added, and only where it differs. Then reads every node back and fails,
     naming the node, when one does not carry its profile.
+  - A node missing from Ironic fails the module, except in check mode, where the register phase
+    only predicted its import; such a node is returned with C(registered=false).
   - With I(flavors) (Queens and Train, which schedule by flavor), makes sure a flavor of each
     profile's name exists with C(capabilities:profile) set, as C(openstack flavor create/set).
   - Written for this collection for the same reason as M(labkit.tripleo.overcloud_node_import).
@@ -107,11 +109,17 @@ def main():
     cli = Cli(module, p["openstack"], p["rc_file"])
     current = cli.nodes()
     missing = [n["name"] for n in p["nodes"] if n["name"] not in current]
-    if missing:
+    # In check mode the register phase only predicted its imports; those nodes will get their
+    # profile from instackenv.json when it really runs.
+    if missing and not module.check_mode:
         module.fail_json(msg="not registered in Ironic: %s. Run the register phase first (--tags register)."
                          % ", ".join(missing))
     results = []
     for node in p["nodes"]:
+        if node["name"] not in current:
+            results.append({"name": node["name"], "profile": node["profile"], "registered": False,
+                            "capabilities": wanted_capabilities("", node["profile"]), "changed": False})
+            continue
         have = current[node["name"]]["capabilities"]
         want = wanted_capabilities(have, node["profile"])
         changed = parse_capabilities(have) != parse_capabilities(want)
