@@ -336,13 +336,14 @@ class ProcessSupervisor(object):
 
 class SystemdSupervisor(object):
     name = "systemd"
+    unit_dir = "/etc/systemd/system"
 
     def __init__(self, module, params, config_path):
         self.module = module
         self.params = params
         self.config_path = config_path
         self.unit = unit_name(params["lab"])
-        self.unit_path = os.path.join("/etc/systemd/system", self.unit)
+        self.unit_path = os.path.join(self.unit_dir, self.unit)
         self.systemctl = module.get_bin_path("systemctl", required=True)
 
     def run(self, *args):

@@ -1,0 +1,112 @@
+"""A lab whose BMC is a Redfish emulator (sushy-tools), against the real host: a port held by
+another process, switching BMC type both ways, a password change. Registration through
+Ironic's redfish driver is in test_tripleo_phases.py."""
+import base64
+import json
+import os
+import re
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from conftest import LABS, REPO, host_state, playbook
+
+LAB = LABS / "itestrf.yml"
+NODES = ["itestrf-control-1", "itestrf-compute-1"]
+VBMC = "/opt/labkit/vbmc/bin/vbmc"
+
+
+def changed(output):
+    match = re.search(r"changed=(\d+)", output.split("PLAY RECAP")[-1])
+    assert match, output[-2000:]
+    return int(match.group(1))
+
+
+def variant(tmp_path, name, **bmc):
+    spec = yaml.safe_load(open(LAB))
+    spec["lab"]["bmc"] = dict(spec["lab"]["bmc"], **bmc)
+    for key, value in bmc.items():
+        if value is None:
+            del spec["lab"]["bmc"][key]
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(spec))
+    return "@%s" % path
+
+
+def status(password, port=7331):
+    token = base64.b64encode(("admin:%s" % password).encode()).decode()
+    request = urllib.request.Request("http://127.0.0.1:%d/redfish/v1/Systems" % port,
+                                     headers={"Authorization": "Basic " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def lab_bmcs():
+    rows = json.loads(subprocess.run([VBMC, "list", "-f", "json"], stdout=subprocess.PIPE, check=True).stdout)
+    return sorted(row["Domain name"] for row in rows if row["Domain name"] in NODES)
+
+
+@pytest.fixture
+def redfish_lab():
+    playbook("playbooks/teardown.yml", "-e", "@%s" % LAB)
+    yield
+    rc, out = playbook("playbooks/teardown.yml", "-e", "@%s" % LAB)
+    assert rc == 0, out[-3000:]
+    state = host_state()
+    assert not state["redfish_emulators"] and not state["labkit_files"], state
+
+
+def test_a_port_held_by_another_process_is_refused(redfish_lab):
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 7331))
+    holder.listen(1)
+    try:
+        rc, out = playbook("site.yml", "-e", "@%s" % LAB)
+        assert rc != 0
+        assert "127.0.0.1:7331 is already served by another process; nothing was changed" in out, out[-3000:]
+        state = host_state()
+        assert not state["redfish_emulators"] and not state["labkit_files"], state
+    finally:
+        holder.close()
+
+
+def test_switching_bmc_type_replaces_the_bmcs_and_a_new_password_restarts_the_emulator(redfish_lab, tmp_path):
+    ipmi = variant(tmp_path, "ipmi.yml", type="ipmi", port=None, port_start=7332)
+    rc, out = playbook("site.yml", "-e", ipmi)
+    assert rc == 0, out[-3000:]
+    assert lab_bmcs() == sorted(NODES)
+    assert not host_state()["redfish_emulators"]
+
+    rc, out = playbook("site.yml", "-e", "@%s" % LAB)
+    assert rc == 0, out[-3000:]
+    assert lab_bmcs() == [], "the VirtualBMCs of the ipmi lab are still there"
+    password = (REPO / "artifacts" / "itestrf" / "bmc-password").read_text().strip()
+    assert status(password) == 200
+    firewall = open("/etc/firewalld/services/labkit-itestrf-bmc.xml").read()
+    assert '<port protocol="tcp" port="7331"/>' in firewall and "udp" not in firewall
+
+    pid = open("/run/labkit/redfish-itestrf.pid").read().strip()
+    new_password = variant(tmp_path, "password.yml", password="n3w-Secret")
+    rc, out = playbook("site.yml", "-e", new_password, "--tags", "bmc")
+    assert rc == 0, out[-3000:]
+    assert changed(out) > 0
+    assert open("/run/labkit/redfish-itestrf.pid").read().strip() != pid
+    assert status("n3w-Secret") == 200 and status(password) == 401
+    assert "n3w-Secret" not in out, "the password was printed"
+    rc, out = playbook("site.yml", "-e", new_password, "--tags", "bmc")
+    assert changed(out) == 0, out[-3000:]
+
+    rc, out = playbook("site.yml", "-e", ipmi)
+    assert rc == 0, out[-3000:]
+    assert lab_bmcs() == sorted(NODES)
+    state = host_state()
+    assert not state["redfish_emulators"] and not state["labkit_files"], state
+    assert not os.path.exists("/run/labkit/redfish-itestrf.pid")
