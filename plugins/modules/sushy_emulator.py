@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: sushy_emulator
 short_description: The Redfish BMC of a lab - one sushy-tools emulator for all its libvirt domains
-version_added: "0.2.0"
+version_added: "0.1.0"
 description:
   - Runs one C(sushy-emulator) (sushy-tools) per lab, listening on one TCP port, serving the lab's
     libvirt domains as Redfish systems C(/redfish/v1/Systems/<domain name>) behind HTTP basic
