@@ -306,7 +306,8 @@ class ProcessSupervisor(object):
         try:
             proc = subprocess.Popen([self.params["command"], "--config", self.config_path],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    close_fds=True, start_new_session=True)
+                                    # Ansible deletes the module's temporary working directory.
+                                    cwd="/", close_fds=True, start_new_session=True)
         finally:
             os.close(log)
         with open(self.pid_file, "w") as handle:
