@@ -37,3 +37,4 @@ test: unit lint integration molecule
 
 bench: daemons
 	$(BIN)/python bench/host_build.py $(ARGS)
+	$(BIN)/python bench/bmc_types.py

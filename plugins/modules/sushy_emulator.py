@@ -452,6 +452,10 @@ def ensure_present(module, params):
     supervisor = pick_supervisor(module, params, config_path)
     result = {"supervisor": supervisor.name, "url": redfish_url(params["address"], params["port"])}
 
+    current_config = read_text(config_path)
+    if current_config is not None and not current_config.startswith(HEADER % params["lab"]):
+        module.fail_json(msg="%s was not written by labkit.tripleo for lab %s; nothing was changed"
+                         % (config_path, params["lab"]), **result)
     allowed, missing = allowed_instances(module, params)
     if missing and not module.check_mode:
         module.fail_json(msg="no libvirt domain for %s: the emulator would have nothing to serve for them"

@@ -153,16 +153,7 @@ def test_nodes_register_through_real_bmcs_get_profiles_and_obey_ironic(tripleo_l
     assert wanted <= {p.get("address", p.get("Address")) for p in ports}
 
     # A power change issued through Ironic changes the real libvirt domain.
-    conn = libvirt.open("qemu:///system")
-    name = "itest3-compute-1"
-    try:
-        openstack("baremetal", "node", "power", "on", name)
-        assert wait(lambda: conn.lookupByName(name).isActive(), 60)
-        openstack("baremetal", "node", "power", "off", name)
-        assert wait(lambda: not conn.lookupByName(name).isActive(), 60)
-    finally:
-        if conn.lookupByName(name).isActive():
-            conn.lookupByName(name).destroy()
+    assert_ironic_power_switches_the_domain("itest3-compute-1")
 
     # Re-running changes nothing and registers nothing twice.
     rc, out = lab_playbook("site.yml")
@@ -195,6 +186,18 @@ def test_registration_fails_naming_a_node_whose_bmc_does_not_answer(tripleo_lab,
     rc, out = lab_playbook("site.yml", "--tags", "register")
     assert rc != 0
     assert re.search(r"itest3-storage-1 \((enroll|verifying)", out), out[-3000:]
+
+
+def assert_ironic_power_switches_the_domain(name):
+    conn = libvirt.open("qemu:///system")
+    try:
+        openstack("baremetal", "node", "power", "on", name)
+        assert wait(lambda: conn.lookupByName(name).isActive(), 60)
+        openstack("baremetal", "node", "power", "off", name)
+        assert wait(lambda: not conn.lookupByName(name).isActive(), 60)
+    finally:
+        if conn.lookupByName(name).isActive():
+            conn.lookupByName(name).destroy()
 
 
 def wait(predicate, seconds):
@@ -284,15 +287,7 @@ def test_redfish_lab_registers_through_sushy_tools_and_obeys_ironic(redfish_lab,
         assert password not in open(path).read(), path
 
     # A power change issued through Ironic reaches the real libvirt domain through Redfish.
-    name = "itestrf-compute-1"
-    try:
-        openstack("baremetal", "node", "power", "on", name)
-        assert wait(lambda: conn.lookupByName(name).isActive(), 60)
-        openstack("baremetal", "node", "power", "off", name)
-        assert wait(lambda: not conn.lookupByName(name).isActive(), 60)
-    finally:
-        if conn.lookupByName(name).isActive():
-            conn.lookupByName(name).destroy()
+    assert_ironic_power_switches_the_domain("itestrf-compute-1")
 
     # Re-running changes nothing: no restart of the emulator, no node registered twice.
     pid = open("/run/labkit/redfish-itestrf.pid").read().strip()

@@ -110,3 +110,18 @@ def test_systemd_unit_written_once_then_enabled_and_restarted(tmp_path, monkeypa
     assert ["daemon-reload"] not in module.calls, "an unchanged unit needs no reload"
     supervisor.remove()
     assert ["disable", "--now", supervisor.unit] in module.calls and not os.listdir(str(tmp_path))
+
+
+def test_a_config_not_written_for_this_lab_is_never_overwritten(tmp_path):
+    directory = tmp_path / "lab1" / "redfish"
+    directory.mkdir(parents=True)
+    (directory / "emulator.conf").write_text("# somebody's own emulator\nSUSHY_EMULATOR_LISTEN_PORT = 8000\n")
+    params = dict(PARAMS, config_dir=str(tmp_path), run_dir=str(tmp_path / "run"), log_dir=str(tmp_path / "log"),
+                  supervisor="process", systems=["node-a"], username="admin", password="pw", timeout=1)
+    with pytest.raises(AssertionError) as failure:
+        sushy_emulator.ensure_present(RecordingModule(), params)
+    assert "was not written by labkit.tripleo for lab lab1" in str(failure.value)
+    assert (directory / "emulator.conf").read_text().startswith("# somebody's own emulator")
+    with pytest.raises(AssertionError):
+        sushy_emulator.ensure_absent(RecordingModule(), params)
+    assert (directory / "emulator.conf").exists()
