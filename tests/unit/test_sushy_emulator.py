@@ -55,7 +55,13 @@ def test_changed_password_or_user_gets_a_new_hash():
 
 
 def test_a_garbled_hash_is_replaced_not_trusted():
-    assert sushy_emulator.password_line("admin:$2b$garbage\n", "admin", "s3cret").startswith("admin:$2b$12$")
+    assert sushy_emulator.password_line("admin:$2b$08$garbage\n", "admin", "s3cret").startswith("admin:$2b$08$")
+
+
+def test_a_hash_of_another_cost_is_replaced_by_the_cheap_one():
+    costly = "admin:%s\n" % bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=12)).decode()
+    line = sushy_emulator.password_line(costly, "admin", "s3cret")
+    assert line != costly and line.startswith("admin:$2b$08$")
 
 
 @pytest.mark.parametrize("cmdline, ours", [
