@@ -199,6 +199,11 @@ def ovs_table(json_text):
     return ovs_utils.table(json_text)
 
 
+def ctlplane_address(networks):
+    """A server's ctlplane address from its Networks column (text or mapping)."""
+    return overcloud_validation.ctlplane_address(networks)
+
+
 def ovs_state_from_results(results):
     return overcloud_validation.ovs_state_from_results(results, ovs_utils.table)
 
@@ -246,4 +251,5 @@ class FilterModule(object):
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
                 "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
                 "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
-                "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed}
+                "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
+                "ctlplane_address": ctlplane_address}

@@ -143,8 +143,8 @@ def check_mtu(report, networks, expected_mtu):
 def ovs_state_from_results(results, table):
     """{host: {"bridges": [...], "interfaces": rows}} from the validate role's ssh loop.
 
-    Each result ran ``ovs-vsctl --format=json ... list Bridge -- --format=json ... list
-    Interface`` on one server: two JSON documents, one per line. ``table`` decodes one
+    Each result ran ``ovs-vsctl --format=json -- --columns=name list Bridge --
+    --columns=name,type,options list Interface`` on one server: two JSON documents, one per line. ``table`` decodes one
     (ovs.table). A node that did not answer is left out, so its check fails as
     "not collected".
     """
