@@ -41,6 +41,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv a
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
 from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
+from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
@@ -199,6 +200,11 @@ def ovs_table(json_text):
     return ovs_utils.table(json_text)
 
 
+def undercloud_commands(model, images_dir):
+    """The undercloud phase's openstack commands (argv lists) by purpose."""
+    return undercloud_commands_utils.commands(model["tripleo"]["undercloud"], images_dir)
+
+
 def ctlplane_address(networks):
     """A server's ctlplane address from its Networks column (text or mapping)."""
     return overcloud_validation.ctlplane_address(networks)
@@ -252,4 +258,4 @@ class FilterModule(object):
                 "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
                 "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
                 "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
-                "ctlplane_address": ctlplane_address}
+                "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands}

@@ -10,7 +10,8 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command, tripleo_release, undercloud_conf
+from ansible_collections.labkit.tripleo.plugins.module_utils import (deploy_command, tripleo_release, undercloud_commands,
+                                                                   undercloud_conf)
 
 PYTHONS = {"zed": "/opt/labkit-test/tripleo/bin/python", "wallaby": "/opt/labkit-test/tripleo-wallaby/bin/python"}
 CHECKS = REPO / "tests" / "tripleo_checks"
@@ -92,3 +93,25 @@ def test_queens_flags_are_not_in_the_newest_parser(tripleoclient):
     plan = deploy_command.plan("queens", NODES, DEPLOY)
     (parsed,) = run_check("zed", "check_commands.py", json.dumps(plan["commands"]))
     assert "unrecognized arguments" in parsed["error"] and "--control-scale" in parsed["error"]
+
+
+@pytest.mark.parametrize("release", ["wallaby", "zed"])
+def test_undercloud_commands_parse_with_the_releases_own_parsers(tripleoclient, release):
+    commands = undercloud_commands.commands(REFERENCE, "/home/stack/images")
+    order = ["container_prepare", "install", "image_upload", "dns_show", "dns_set"]
+    parsed = dict(zip(order, run_check(release, "check_commands.py", json.dumps([commands[k] for k in order]))))
+    assert {k: p.get("error") for k, p in parsed.items()} == dict.fromkeys(order), parsed
+    assert parsed["container_prepare"]["args"]["output_env_file"] == "/home/stack/containers-prepare-parameter.yaml"
+    assert parsed["container_prepare"]["args"]["push_destination"] is True
+    assert parsed["image_upload"]["args"]["image_path"] == "/home/stack/images"
+    show = parsed["dns_show"]["args"]
+    assert show["subnet"] == "ctlplane-subnet" and show["formatter"] == "json" and show["columns"] == ["dns_nameservers"]
+    # The subnet ends with exactly the lab's servers: the old ones cleared, the new ones set.
+    dns = parsed["dns_set"]["args"]
+    assert dns["subnet"] == "ctlplane-subnet" and dns["no_dns_nameservers"] is True
+    assert dns["dns_nameservers"] == ["192.168.255.253"]
+
+
+def test_the_command_checker_refuses_an_unknown_option(tripleoclient):
+    (parsed,) = run_check("zed", "check_commands.py", json.dumps([["openstack", "subnet", "set", "--colour", "x"]]))
+    assert "unrecognized arguments: --colour" in parsed["error"]

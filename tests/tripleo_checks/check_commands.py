@@ -1,4 +1,5 @@
-"""Parse overcloud commands with python-tripleoclient's own argument parsers.
+"""Parse openstack commands with python-tripleoclient's and python-openstackclient's own
+argument parsers.
 
 Input: a JSON list of argv lists on stdin (each starting with "openstack").
 Output: a JSON list, one parsed namespace (or an error) per command.
@@ -9,12 +10,29 @@ import json
 import sys
 from unittest import mock
 
+try:
+    import netifaces  # noqa: F401
+except ImportError:
+    # tripleoclient 20's undercloud module imports netifaces, which has no wheel for this
+    # Python; only the install step uses it, never the argument parser read here.
+    sys.modules["netifaces"] = mock.MagicMock()
+
+from openstackclient.network.v2.subnet import SetSubnet, ShowSubnet
+from tripleoclient.v1.container_image import TripleOImagePrepareDefault
 from tripleoclient.v1.overcloud_deploy import DeployOvercloud
+from tripleoclient.v1.overcloud_image import UploadOvercloudImage
+from tripleoclient.v1.undercloud import InstallUndercloud
 from tripleoclient.v2.overcloud_node import ProvisionNode
 
 COMMANDS = {
     ("overcloud", "deploy"): (DeployOvercloud, "openstack overcloud deploy"),
     ("overcloud", "node", "provision"): (ProvisionNode, "openstack overcloud node provision"),
+    ("overcloud", "image", "upload"): (UploadOvercloudImage, "openstack overcloud image upload"),
+    ("tripleo", "container", "image", "prepare", "default"):
+        (TripleOImagePrepareDefault, "openstack tripleo container image prepare default"),
+    ("undercloud", "install"): (InstallUndercloud, "openstack undercloud install"),
+    ("subnet", "show"): (ShowSubnet, "openstack subnet show"),
+    ("subnet", "set"): (SetSubnet, "openstack subnet set"),
 }
 
 results = []

@@ -282,3 +282,14 @@ def test_reproducer_quotes_every_word():
                                        "/home/stack/deploy.log")
     assert "'/tmp/a b.yaml; rm -rf /'" in script
     assert script.startswith("#!/bin/bash\n") and "set -euo pipefail" in script
+
+
+def test_dns_set_clears_then_sets_each_lab_nameserver():
+    from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands
+    undercloud = {"container_images_file": "/home/stack/c.yaml", "undercloud_nameservers": ["10.0.0.1", "10.0.0.2"]}
+    dns_set = undercloud_commands.commands(undercloud, "/home/stack/images")["dns_set"]
+    assert dns_set == ["openstack", "subnet", "set", "--no-dns-nameservers", "--dns-nameserver=10.0.0.1",
+                       "--dns-nameserver=10.0.0.2", "ctlplane-subnet"]
+    undercloud["undercloud_nameservers"] = []
+    assert undercloud_commands.commands(undercloud, "/x")["dns_set"] == [
+        "openstack", "subnet", "set", "--no-dns-nameservers", "ctlplane-subnet"]
