@@ -202,7 +202,9 @@ def ovs_table(json_text):
 
 def undercloud_commands(model, images_dir):
     """The undercloud phase's openstack commands (argv lists) by purpose."""
-    return undercloud_commands_utils.commands(model["tripleo"]["undercloud"], images_dir)
+    ceph = any(node["profile"] == "ceph-storage" for node in model["nodes"])
+    return undercloud_commands_utils.commands(model["tripleo"]["undercloud"], images_dir,
+                                              release_info(model["tripleo"]["release"]), ceph)
 
 
 def ctlplane_address(networks):

@@ -16,9 +16,17 @@ __metaclass__ = type
 CTLPLANE_SUBNET = "ctlplane-subnet"
 
 
-def commands(undercloud, images_dir):
-    """argv lists by purpose. ``undercloud``: the lab's tripleo.undercloud settings."""
+def commands(undercloud, images_dir, release_info, ceph):
+    """argv lists by purpose.
+
+    ``undercloud``: the lab's tripleo.undercloud settings; ``release_info``: the release's
+    row of tripleo_release; ``ceph``: whether the lab has Ceph nodes.
+    """
     return {
+        # The distro is given, never detected: tripleo-repos falls back to CentOS 7 repositories
+        # on a platform it does not know (PyPI's 0.1.0 knows CentOS 7 and 8 only).
+        "repos": (["tripleo-repos", "-b", release_info["tripleo_repos_branch"], "-d", "centos%d" % release_info["el"],
+                   "current"] + (["ceph"] if ceph else [])),
         "container_prepare": ["openstack", "tripleo", "container", "image", "prepare", "default",
                               "--local-push-destination", "--output-env-file", undercloud["container_images_file"]],
         "install": ["openstack", "undercloud", "install"],

@@ -97,7 +97,7 @@ def test_queens_flags_are_not_in_the_newest_parser(tripleoclient):
 
 @pytest.mark.parametrize("release", ["wallaby", "zed"])
 def test_undercloud_commands_parse_with_the_releases_own_parsers(tripleoclient, release):
-    commands = undercloud_commands.commands(REFERENCE, "/home/stack/images")
+    commands = undercloud_commands.commands(REFERENCE, "/home/stack/images", tripleo_release.release(release), True)
     order = ["container_prepare", "install", "image_upload", "dns_show", "dns_set"]
     parsed = dict(zip(order, run_check(release, "check_commands.py", json.dumps([commands[k] for k in order]))))
     assert {k: p.get("error") for k, p in parsed.items()} == dict.fromkeys(order), parsed
@@ -115,3 +115,20 @@ def test_undercloud_commands_parse_with_the_releases_own_parsers(tripleoclient, 
 def test_the_command_checker_refuses_an_unknown_option(tripleoclient):
     (parsed,) = run_check("zed", "check_commands.py", json.dumps([["openstack", "subnet", "set", "--colour", "x"]]))
     assert "unrecognized arguments: --colour" in parsed["error"]
+
+
+def test_repos_command_against_tripleo_repos_own_parser(tripleoclient):
+    """PyPI's tripleo-repos reads the queens/train commands as meant, and refuses the EL9 distro of
+    wallaby/zed outright: the role names the distro, so it can never fall back to CentOS 7."""
+    undercloud = dict(REFERENCE)
+    argvs = [undercloud_commands.commands(undercloud, "/x", tripleo_release.release(r), True)["repos"]
+             for r in ("queens", "train", "wallaby", "zed")]
+    proc = subprocess.run(["/opt/labkit-test/tripleo-repos/bin/python", str(CHECKS / "check_tripleo_repos.py")],
+                          input=json.dumps(argvs), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    queens, train, wallaby, zed = json.loads(proc.stdout)
+    assert queens == {"distro": "centos7", "branch": "queens", "repos": ["current", "ceph"]}
+    assert train == {"distro": "centos8", "branch": "train", "repos": ["current", "ceph"]}
+    for parsed in (wallaby, zed):
+        assert "invalid choice: 'centos9'" in parsed["error"], parsed
