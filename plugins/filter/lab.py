@@ -207,6 +207,11 @@ def undercloud_commands(model, images_dir):
                                               release_info(model["tripleo"]["release"]), ceph)
 
 
+def overcloud_validation_commands(_model=None):
+    """The validate phase's openstack commands (argv lists) by purpose."""
+    return overcloud_validation.commands()
+
+
 def ctlplane_address(networks):
     """A server's ctlplane address from its Networks column (text or mapping)."""
     return overcloud_validation.ctlplane_address(networks)
@@ -260,4 +265,5 @@ class FilterModule(object):
                 "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
                 "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
                 "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
-                "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands}
+                "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands,
+                "overcloud_validation_commands": overcloud_validation_commands}

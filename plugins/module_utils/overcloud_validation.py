@@ -40,6 +40,20 @@ def ctlplane_address(networks):
     return match.group(1) if match else None
 
 
+def commands():
+    """The openstack commands the validate phase reads (argv lists); ``network_show`` takes an ID.
+
+    Parsed by the releases' own clients in tests/integration/test_tripleo_formats.py.
+    """
+    return {
+        "servers": ["openstack", "server", "list", "-f", "json"],
+        "baremetal_nodes": ["openstack", "baremetal", "node", "list", "--long", "-f", "json"],
+        "agents": ["openstack", "network", "agent", "list", "-f", "json"],
+        "networks": ["openstack", "network", "list", "-f", "json", "-c", "ID"],
+        "network_show": ["openstack", "network", "show", "-f", "json"],
+    }
+
+
 class Report(object):
     def __init__(self):
         self.checks = []

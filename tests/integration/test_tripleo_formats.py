@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from ansible_collections.labkit.tripleo.plugins.module_utils import (deploy_command, tripleo_release, undercloud_commands,
-                                                                   undercloud_conf)
+from ansible_collections.labkit.tripleo.plugins.module_utils import (
+    deploy_command, overcloud_validation, tripleo_release, undercloud_commands, undercloud_conf)
 
 PYTHONS = {"zed": "/opt/labkit-test/tripleo/bin/python", "wallaby": "/opt/labkit-test/tripleo-wallaby/bin/python"}
 CHECKS = REPO / "tests" / "tripleo_checks"
@@ -132,3 +132,16 @@ def test_repos_command_against_tripleo_repos_own_parser(tripleoclient):
     assert train == {"distro": "centos8", "branch": "train", "repos": ["current", "ceph"]}
     for parsed in (wallaby, zed):
         assert "invalid choice: 'centos9'" in parsed["error"], parsed
+
+
+@pytest.mark.parametrize("release", ["wallaby", "zed"])
+def test_validation_commands_parse_with_the_releases_own_parsers(tripleoclient, release):
+    commands = overcloud_validation.commands()
+    argvs = [commands[k] for k in ("servers", "baremetal_nodes", "agents", "networks")]
+    argvs.append(commands["network_show"] + ["5c2e5a52-0000-4000-8000-000000000001"])
+    parsed = run_check(release, "check_commands.py", json.dumps(argvs))
+    assert [p.get("error") for p in parsed] == [None] * 5, parsed
+    servers, nodes, agents, networks, show = (p["args"] for p in parsed)
+    assert all(p["formatter"] == "json" for p in (servers, nodes, agents, networks, show))
+    assert nodes["long"] is True and networks["columns"] == ["ID"]
+    assert show["network"] == "5c2e5a52-0000-4000-8000-000000000001"

@@ -17,6 +17,10 @@ except ImportError:
     # Python; only the install step uses it, never the argument parser read here.
     sys.modules["netifaces"] = mock.MagicMock()
 
+from ironicclient.osc.v1.baremetal_node import ListBaremetalNode
+from openstackclient.compute.v2.server import ListServer
+from openstackclient.network.v2.network import ListNetwork, ShowNetwork
+from openstackclient.network.v2.network_agent import ListNetworkAgent
 from openstackclient.network.v2.subnet import SetSubnet, ShowSubnet
 from tripleoclient.v1.container_image import TripleOImagePrepareDefault
 from tripleoclient.v1.overcloud_deploy import DeployOvercloud
@@ -33,6 +37,11 @@ COMMANDS = {
     ("undercloud", "install"): (InstallUndercloud, "openstack undercloud install"),
     ("subnet", "show"): (ShowSubnet, "openstack subnet show"),
     ("subnet", "set"): (SetSubnet, "openstack subnet set"),
+    ("server", "list"): (ListServer, "openstack server list"),
+    ("baremetal", "node", "list"): (ListBaremetalNode, "openstack baremetal node list"),
+    ("network", "agent", "list"): (ListNetworkAgent, "openstack network agent list"),
+    ("network", "list"): (ListNetwork, "openstack network list"),
+    ("network", "show"): (ShowNetwork, "openstack network show"),
 }
 
 results = []
