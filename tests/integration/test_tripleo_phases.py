@@ -82,6 +82,8 @@ def tripleo_lab(ironic):
     rc, out = lab_playbook("playbooks/teardown.yml")
     assert rc == 0, out[-3000:]
     assert ironic_nodes() == {}, "teardown left nodes in Ironic"
+    # instackenv.json holds the BMC passwords: teardown takes it (and the emptied directory) away.
+    assert not os.path.exists(STATE + "/labkit-itest3"), os.listdir(STATE + "/labkit-itest3")
 
 
 def variant(tmp_path, **tripleo):
@@ -260,6 +262,7 @@ def redfish_lab(ironic):
     yield
     rc, out = playbook("playbooks/teardown.yml", "-i", INVENTORY, "-e", "@%s" % RF_LAB)
     assert rc == 0, out[-3000:]
+    assert not os.path.exists(STATE + "/labkit-itestrf")
 
 
 def test_redfish_lab_registers_through_sushy_tools_and_obeys_ironic(redfish_lab, foreign_domain_beside_redfish_lab):
