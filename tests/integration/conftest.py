@@ -1,7 +1,10 @@
+import base64
 import json
 import os
 import pathlib
 import subprocess
+import urllib.error
+import urllib.request
 
 import sys
 
@@ -18,6 +21,18 @@ def host_state():
     out = subprocess.run(["/usr/bin/python3", str(REPO / "tests" / "host_state.py")], check=True,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout
     return json.loads(out)
+
+
+def redfish_get(port, path, password, user="admin"):
+    """(HTTP status, JSON body or None) of a GET on a lab's Redfish emulator on 127.0.0.1."""
+    token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    request = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
+                                     headers={"Authorization": "Basic " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read().decode())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
 
 
 def playbook(playbook, *args):

@@ -1,19 +1,16 @@
 """A lab whose BMC is a Redfish emulator (sushy-tools), against the real host: a port held by
 another process, switching BMC type both ways, a password change. Registration through
 Ironic's redfish driver is in test_tripleo_phases.py."""
-import base64
 import json
 import os
 import re
 import socket
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 import yaml
 
-from conftest import LABS, REPO, host_state, playbook
+from conftest import LABS, REPO, host_state, playbook, redfish_get
 
 LAB = LABS / "itestrf.yml"
 NODES = ["itestrf-control-1", "itestrf-compute-1"]
@@ -37,15 +34,8 @@ def variant(tmp_path, name, **bmc):
     return "@%s" % path
 
 
-def status(password, port=7331):
-    token = base64.b64encode(("admin:%s" % password).encode()).decode()
-    request = urllib.request.Request("http://127.0.0.1:%d/redfish/v1/Systems" % port,
-                                     headers={"Authorization": "Basic " + token})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+def status(password):
+    return redfish_get(7331, "/redfish/v1/Systems", password)[0]
 
 
 def lab_bmcs():

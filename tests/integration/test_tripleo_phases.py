@@ -16,7 +16,7 @@ import libvirt
 import pytest
 import yaml
 
-from conftest import LABS, REPO, host_state, playbook
+from conftest import LABS, REPO, host_state, playbook, redfish_get
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
 
 IRONIC = REPO / "tests" / "ironic"
@@ -229,21 +229,7 @@ def wait(predicate, seconds):
 
 RF_LAB = LABS / "itestrf.yml"
 RF_NODES = ["itestrf-control-1", "itestrf-compute-1"]
-RF_URL = "http://127.0.0.1:7331"
-
-
-def redfish_get(path, password, user="admin"):
-    """(HTTP status, JSON body or None) of a GET on the lab's Redfish emulator."""
-    import base64
-    import urllib.error
-    import urllib.request
-    token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-    request = urllib.request.Request(RF_URL + path, headers={"Authorization": "Basic " + token})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read().decode())
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
+RF_PORT = 7331
 
 
 @pytest.fixture
@@ -286,15 +272,15 @@ def test_redfish_lab_registers_through_sushy_tools_and_obeys_ironic(redfish_lab,
     password = (REPO / "artifacts" / "itestrf" / "bmc-password").read_text().strip()
     conn = libvirt.open("qemu:///system")
     lab_uuids = {conn.lookupByName(n).UUIDString() for n in RF_NODES}
-    status, collection = redfish_get("/redfish/v1/Systems", password)
+    status, collection = redfish_get(RF_PORT, "/redfish/v1/Systems", password)
     assert status == 200
     assert {m["@odata.id"].rsplit("/", 1)[1] for m in collection["Members"]} == lab_uuids
     # Denied. sushy-tools 2.2.0 means 404 here but answers 500: its api_utils shadows its own
     # `error` module with a function of that name. Either way nothing of the domain is served.
     for foreign in ("itestrf-foreign", foreign_domain_beside_redfish_lab):
-        status, body = redfish_get("/redfish/v1/Systems/" + foreign, password)
+        status, body = redfish_get(RF_PORT, "/redfish/v1/Systems/" + foreign, password)
         assert status in (404, 500) and "PowerState" not in json.dumps(body), (status, body)
-    assert redfish_get("/redfish/v1/Systems", "wrong-password")[0] == 401
+    assert redfish_get(RF_PORT, "/redfish/v1/Systems", "wrong-password")[0] == 401
     # Its files hold a bcrypt hash, never the password, and only root reads them.
     config_dir = "/etc/labkit/itestrf/redfish"
     assert oct(os.stat(config_dir).st_mode & 0o777) == oct(0o700)
