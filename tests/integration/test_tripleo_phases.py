@@ -305,3 +305,17 @@ def test_redfish_lab_registers_through_sushy_tools_and_obeys_ironic(redfish_lab,
     assert host_state() == before
     assert not [row for row in json.loads(openstack("baremetal", "node", "list", "-f", "json").stdout)
                 if row["Name"] in RF_NODES]
+
+
+def test_undercloud_phase_in_check_mode_templates_every_task_and_writes_nothing():
+    """The undercloud install cannot run here, but its tasks can be rendered: check mode walks the
+    whole phase (host preparation off: Debian has no TripleO packages; no image download: no
+    network) and must neither fail nor write anything."""
+    before = sorted(os.listdir(STATE))
+    rc, out = playbook("site.yml", "-i", INVENTORY, "-e", "@%s" % (LABS / "itest3.yml"), "--check", "--tags",
+                       "undercloud", "-e", "undercloud_manage_host=false", "-e", '{"undercloud_images": {"zed": []}}')
+    assert rc == 0, out[-4000:]
+    for task in ("Render undercloud.conf", "Run openstack undercloud install", "Upload the overcloud images",
+                 "Set the DNS servers on the ctlplane subnet"):
+        assert task in out, task
+    assert sorted(os.listdir(STATE)) == before
