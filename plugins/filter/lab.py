@@ -100,6 +100,7 @@ def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
             "nics": nics,
             "macs_by_portgroup": macs,
             "provisioning_mac": provisioning_mac(nics, model),
+            "console_log": vm["console_log"],
             "bmc": None,
         }
         if vm["name"] in ports:

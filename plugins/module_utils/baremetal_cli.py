@@ -38,6 +38,9 @@ def wanted_capabilities(current_text, profile):
     caps = parse_capabilities(current_text)
     caps["profile"] = profile
     caps["boot_option"] = "local"
+    # The lab's domains boot SeaBIOS; without this Ironic (UEFI by default from Yoga on) would
+    # write a UEFI boot configuration the node's firmware never reads.
+    caps["boot_mode"] = "bios"
     return format_capabilities(caps)
 
 

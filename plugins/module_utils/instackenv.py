@@ -35,7 +35,8 @@ def build(nodes, release, bmc, arch="x86_64"):
             "memory": node["memory_mb"],
             "disk": node["disk_gb"],
             "arch": arch,
-            "capabilities": "profile:%s,boot_option:local" % node["profile"],
+            # The lab's domains boot SeaBIOS; Ironic assumes UEFI from Yoga on unless told.
+            "capabilities": "profile:%s,boot_option:local,boot_mode:bios" % node["profile"],
         }
         if bmc["type"] == "redfish":
             entry["pm_type"] = "redfish"

@@ -44,8 +44,17 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _LAB_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
 _IFNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}\Z")
 _USERNAME_RE = re.compile(r"[^\s]{1,16}\Z")
+# Paths that reach XML and file operations: no spaces, quotes or shell/XML metacharacters.
+_ABS_PATH_RE = re.compile(r"/[A-Za-z0-9_./-]*\Z")
 # MACs are prefix:vm:nic, one byte each; index 0 is the first VM.
 MAX_VMS = 256
+# What a node needs to be inspected and deployed by Ironic's agent: the agent ramdisk unpacks
+# to ~400 MB in RAM (1024 MiB was enough in the bare-metal proof), and the agent refuses root
+# disks under 4 GiB ("no suitable root device"), so a smaller node inspects but never deploys.
+AGENT_MIN_MEMORY_MB = 1024
+AGENT_MIN_DISK_GB = 4
+# The boot check waits this long for every node at once (TCG guests reach iPXE in ~30 s).
+BOOT_CHECK_TIMEOUT = 300
 
 
 class LabError(ValueError):
@@ -146,6 +155,11 @@ _TOP_SCHEMA = {
     "undercloud": None,
     "nodes": REQUIRED,
     "tripleo": {},
+    "checks": {},
+}
+_CHECKS_SCHEMA = {
+    "boot": False,
+    "boot_timeout_seconds": BOOT_CHECK_TIMEOUT,
 }
 _NETWORK_SCHEMA = {
     "name": REQUIRED,
@@ -172,6 +186,8 @@ _LIBVIRT_SCHEMA = {
     "uri": "qemu:///system",
     "images_dir": "/var/lib/libvirt/images",
     "domain_type": "auto",
+    # libvirt's own log directory: SELinux and AppArmor already let virtlogd write there.
+    "console_log_dir": "/var/log/libvirt/qemu",
 }
 _VM_SCHEMA = {
     "name": REQUIRED,
@@ -240,6 +256,8 @@ def normalize(lab):
     _check_unique_names(check, vms + nodes)
     _assign_bmc_ports(check, nodes, bmc)
     tripleo = _normalize_tripleo(check, top["tripleo"], len(nodes), explicit="tripleo" in lab)
+    checks = _normalize_checks(check, top["checks"])
+    warnings = _agent_warnings(nodes)
 
     if check.errors:
         raise LabError(check.errors)
@@ -249,6 +267,7 @@ def normalize(lab):
     all_vms = vms + nodes
     for vm_index, vm in enumerate(all_vms):
         vm.pop("path", None)
+        vm["console_log"] = "%s/%s-console.log" % (libvirt["console_log_dir"].rstrip("/"), vm["name"])
         vm["disks"] = [
             {
                 "device": DISK_DEVICES[disk_index],
@@ -289,7 +308,36 @@ def normalize(lab):
         "nodes": nodes,
         "vms": all_vms,
         "tripleo": tripleo,
+        "checks": checks,
+        "warnings": warnings,
     }
+
+
+def _normalize_checks(check, raw):
+    checks = check.mapping(raw, "lab.checks", _CHECKS_SCHEMA)
+    if checks is None:
+        return None
+    if not isinstance(checks["boot"], bool):
+        check.error("lab.checks.boot", "must be true or false, got %s" % _type_name(checks["boot"]))
+    check.integer(checks["boot_timeout_seconds"], "lab.checks.boot_timeout_seconds", 30, 3600)
+    return checks
+
+
+def _agent_warnings(nodes):
+    """Sizes that build fine but cannot be inspected or deployed by Ironic's agent.
+
+    Warnings, not errors: host-side labs (tests, benchmarks) use tiny nodes that never boot.
+    """
+    warnings = []
+    for node in nodes:
+        path = node["path"]
+        if isinstance(node.get("memory_mb"), int) and node["memory_mb"] < AGENT_MIN_MEMORY_MB:
+            warnings.append("%s.memory_mb: %d MiB is below the %d MiB the agent ramdisk needs; the node "
+                            "will not pass inspection or deploy" % (path, node["memory_mb"], AGENT_MIN_MEMORY_MB))
+        if isinstance(node.get("disk_gb"), int) and node["disk_gb"] < AGENT_MIN_DISK_GB:
+            warnings.append("%s.disk_gb: %d GiB is below the %d GiB root disk the agent accepts; the node "
+                            "can be inspected but not deployed" % (path, node["disk_gb"], AGENT_MIN_DISK_GB))
+    return warnings
 
 
 def _normalize_network(check, raw):
@@ -427,6 +475,10 @@ def _normalize_libvirt(check, raw):
         check.error("lab.libvirt.uri", "session URIs hide VMs from root and lose them on reboot; use qemu:///system")
     if check.string(libvirt["images_dir"], "lab.libvirt.images_dir") and not libvirt["images_dir"].startswith("/"):
         check.error("lab.libvirt.images_dir", "must be an absolute path")
+    if check.string(libvirt["console_log_dir"], "lab.libvirt.console_log_dir", _ABS_PATH_RE,
+                    "absolute path (letters, digits, '/', '.', '_', '-'; no '..')") \
+            and "/../" in libvirt["console_log_dir"] + "/":
+        check.error("lab.libvirt.console_log_dir", "must not contain '..'")
     if libvirt["domain_type"] not in DOMAIN_TYPES:
         check.error("lab.libvirt.domain_type", "must be one of %s" % ", ".join(DOMAIN_TYPES))
     return libvirt

@@ -105,7 +105,16 @@ def portgroup_changes(current, desired):
 
 # ----------------------------------------------------------------- domains
 
-def domain_spec(vm, domain_type, network):
+# Offloads that must be off where Open vSwitch forwards in userspace (the netdev datapath):
+# it passes the guest's partially checksummed packets on as they are, so the receiver drops
+# every TCP segment ("cksum incorrect") while DHCP, TFTP and even iPXE's own HTTP work. The
+# first casualty is the agent ramdisk's connection to Ironic: a node PXE-boots, then never
+# gets inspected.
+NIC_HOST_OFFLOADS = ("csum", "gso", "tso4", "tso6", "ecn", "ufo")
+NIC_GUEST_OFFLOADS = ("csum", "tso4", "tso6", "ecn", "ufo")
+
+
+def domain_spec(vm, domain_type, network, nic_offloads=True):
     """What the lab declares about one domain, in the form parse_domain reads."""
     return {
         "name": vm["name"],
@@ -114,15 +123,21 @@ def domain_spec(vm, domain_type, network):
         "memory_mib": vm["memory_mb"],
         "disks": [{"device": "vd" + d["device"], "path": d["path"]} for d in vm["disks"]],
         "nics": [{"mac": n["mac"], "network": network, "portgroup": n["portgroup"]} for n in vm["nics"]],
+        "nic_offloads": nic_offloads,
         "cdrom": vm.get("seed"),
+        "console_log": vm.get("console_log"),
     }
 
 
-def domain_xml(lab_name, vm, domain_type, network, uuid=None):
+def domain_xml(lab_name, vm, domain_type, network, uuid=None, nic_offloads=True):
     """A complete domain definition.
 
     Overcloud nodes boot from their provisioning NIC first, then disk, so the
     undercloud can PXE-install them; the undercloud boots from disk only.
+
+    The serial console, and through SeaBIOS's serial mode the firmware's and
+    iPXE's screen output too, goes to ``vm["console_log"]``, truncated at each
+    power-on: what a user reads when a node does not boot.
     """
     root = ET.Element("domain", {"type": domain_type})
     ET.SubElement(root, "name").text = vm["name"]
@@ -134,6 +149,9 @@ def domain_xml(lab_name, vm, domain_type, network, uuid=None):
     ET.SubElement(root, "vcpu", {"placement": "static"}).text = str(vm["vcpus"])
     os_el = ET.SubElement(root, "os")
     ET.SubElement(os_el, "type", {"arch": "x86_64"}).text = "hvm"
+    # libvirt turns this into qemu's graphics=off, which makes SeaBIOS mirror the screen
+    # (its own messages and iPXE's) to the serial port.
+    ET.SubElement(os_el, "bios", {"useserial": "yes"})
     features = ET.SubElement(root, "features")
     ET.SubElement(features, "acpi")
     ET.SubElement(features, "apic")
@@ -168,12 +186,20 @@ def domain_xml(lab_name, vm, domain_type, network, uuid=None):
         ET.SubElement(el, "mac", {"address": nic["mac"]})
         ET.SubElement(el, "source", {"network": network, "portgroup": nic["portgroup"]})
         ET.SubElement(el, "model", {"type": "virtio"})
+        if not nic_offloads:
+            driver = ET.SubElement(el, "driver", {"name": "qemu"})
+            ET.SubElement(driver, "host", dict((o, "off") for o in NIC_HOST_OFFLOADS))
+            ET.SubElement(driver, "guest", dict((o, "off") for o in NIC_GUEST_OFFLOADS))
         if is_node and nic.get("provisioning"):
             ET.SubElement(el, "boot", {"order": "1"})
             # Only the first provisioning NIC PXE-boots.
             is_node = False
-    ET.SubElement(devices, "serial", {"type": "pty"})
-    ET.SubElement(devices, "console", {"type": "pty"})
+    serial = ET.SubElement(devices, "serial", {"type": "pty"})
+    if vm.get("console_log"):
+        ET.SubElement(serial, "log", {"file": vm["console_log"], "append": "off"})
+    ET.SubElement(serial, "target", {"port": "0"})
+    console = ET.SubElement(devices, "console", {"type": "pty"})
+    ET.SubElement(console, "target", {"type": "serial", "port": "0"})
     ET.SubElement(devices, "graphics", {"type": "vnc", "autoport": "yes", "listen": "127.0.0.1"})
     rng = ET.SubElement(devices, "rng", {"model": "virtio"})
     ET.SubElement(rng, "backend", {"model": "random"}).text = "/dev/urandom"
@@ -219,12 +245,19 @@ def parse_domain(xml_text):
         source = iface.find("source")
         mac = iface.find("mac")
         target = iface.find("target")
+        host = iface.find("driver/host")
+        guest = iface.find("driver/guest")
+        offloads_off = (host is not None and all(host.get(o) == "off" for o in NIC_HOST_OFFLOADS)
+                        and guest is not None and all(guest.get(o) == "off" for o in NIC_GUEST_OFFLOADS))
         nics.append({
             "mac": mac.get("address").lower() if mac is not None else None,
             "network": source.get("network") if source is not None else None,
             "portgroup": source.get("portgroup") if source is not None else None,
             "target": target.get("dev") if target is not None else None,
+            "offloads": not offloads_off,
         })
+    serial_log = root.find("devices/serial/log")
+    bios = root.find("os/bios")
     return {
         "name": root.findtext("name"),
         "uuid": root.findtext("uuid"),
@@ -235,6 +268,8 @@ def parse_domain(xml_text):
         "disks": disks,
         "nics": nics,
         "cdrom": cdrom,
+        "console_log": serial_log.get("file") if serial_log is not None else None,
+        "bios_serial": bios is not None and bios.get("useserial") == "yes",
     }
 
 
@@ -250,6 +285,14 @@ def domain_drift(current, desired):
     current_nics = [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"]} for n in current["nics"]]
     if current_nics != desired["nics"]:
         drift.append("nics: %s -> %s" % (_fmt_nics(current_nics), _fmt_nics(desired["nics"])))
+    wrong_offloads = [n["mac"] for n in current["nics"] if n.get("offloads", True) != desired.get("nic_offloads", True)]
+    if wrong_offloads:
+        drift.append("NIC offloads %s -> %s: %s" % ("off" if desired.get("nic_offloads", True) else "on",
+                                                    "on" if desired.get("nic_offloads", True) else "off",
+                                                    ", ".join(wrong_offloads)))
+    if current.get("console_log") != desired.get("console_log") or not current.get("bios_serial"):
+        drift.append("console log: %s -> %s" % (current.get("console_log") or "none",
+                                                desired.get("console_log") or "none"))
     if current.get("cdrom") != desired.get("cdrom"):
         drift.append("cdrom: %s -> %s" % (current.get("cdrom") or "none", desired.get("cdrom") or "none"))
     return drift

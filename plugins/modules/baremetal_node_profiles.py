@@ -12,7 +12,7 @@ module: baremetal_node_profiles
 short_description: The profile capability of every overcloud node, and the matching flavors
 version_added: "0.1.0"
 description:
-  - Sets C(capabilities=profile:<profile>,boot_option:local) on each lab node in the
+  - Sets C(capabilities=profile:<profile>,boot_option:local,boot_mode:bios) on each lab node in the
     undercloud's Ironic (C(openstack baremetal node set --property)), keeping capabilities that
     introspection added, and only where it differs. Then reads every node back and fails,
     naming the node, when one does not carry its profile.
@@ -60,7 +60,7 @@ nodes:
   type: list
   elements: dict
   sample:
-    - {name: control-1, profile: control, capabilities: "profile:control,boot_option:local", changed: false}
+    - {name: control-1, profile: control, capabilities: "profile:control,boot_option:local,boot_mode:bios", changed: false}
 flavors:
   description: Flavors created or updated.
   returned: always

@@ -17,9 +17,16 @@ description:
   - Each VM gets virtio disks and NICs; NICs sit on their portgroups in the declared order,
     with the MACs given (the lab model derives them deterministically). Overcloud nodes
     boot from their provisioning NIC first, then from disk; the undercloud boots from disk.
+  - Every domain writes its serial console to the VM's C(console_log) file (libvirt's
+    C(<serial><log append='off'>), truncated at each power-on), and SeaBIOS mirrors its own and
+    iPXE's screen output to that serial port, so a node that does not network-boot leaves its
+    reason in the file.
+  - With I(nic_offloads=false) every NIC has its checksum and segmentation offloads turned off,
+    which Open vSwitch's userspace (netdev) datapath needs: it forwards partially checksummed
+    packets as they are and the receiver drops guest TCP.
   - Domains are defined, not started. A domain that is running is left running.
   - Re-running with the same description changes nothing. A changed type, vCPU count,
-    memory, disk list or NIC list redefines the domain (keeping its UUID) and reports the
+    memory, disk list, NIC list, NIC offloads or console log redefines the domain (keeping its UUID) and reports the
     drift; a running domain picks the change up at its next boot. Boot elements are not
     compared, because VirtualBMC's set_boot_device rewrites them.
   - Every domain is marked as owned by the lab in its C(<metadata>). Before changing
@@ -45,6 +52,12 @@ options:
     type: str
     choices: [kvm, qemu]
     default: kvm
+  nic_offloads:
+    description:
+      - Whether NICs keep qemu's checksum and segmentation offloads. Turn them off where the
+        lab's Open vSwitch bridge uses the userspace (netdev) datapath.
+    type: bool
+    default: true
   running:
     description:
       - Names of domains to start when they are not running (with I(state=present)), such as
@@ -56,7 +69,8 @@ options:
     description:
       - The VMs, as the lab model normalises them (C(lab_model.vms)). Each has C(name),
         C(role) (C(undercloud) or C(node)), C(vcpus), C(memory_mb), C(disks) (C(device),
-        C(path)) and C(nics) (C(portgroup), C(mac), C(provisioning)). Other keys are ignored.
+        C(path)), C(nics) (C(portgroup), C(mac), C(provisioning)) and C(console_log) (the file
+        its serial console goes to). Other keys are ignored.
     type: list
     elements: dict
     default: []
@@ -64,7 +78,8 @@ options:
     description:
       - C(present) defines the listed VMs.
       - C(absent) powers off and undefines every domain that carries this lab's mark,
-        listed or not, and nothing else. Disk files are left to M(labkit.tripleo.qcow2_disks).
+        listed or not, and nothing else, and removes the console log its definition names (with
+        virtlogd's rotated copies). Disk files are left to M(labkit.tripleo.qcow2_disks).
       - C(info) changes nothing and returns the listed domains as libvirt has them (their
         NICs and MACs, whether they run); it fails when one is missing or not the lab's.
     type: str
@@ -110,9 +125,13 @@ domains:
       action: created
       drift: []
       active: false
+      console_log: /var/log/libvirt/qemu/control-1-console.log
       nics:
         - {mac: "52:54:1a:2b:01:00", portgroup: access-100, network: ovs-network-1, target: null}
 """
+
+import glob
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
@@ -134,6 +153,7 @@ def _nics(dom, fallback):
 
 def ensure_present(module, conn, params):
     lab, network, domain_type = params["lab"], params["network"], params["domain_type"]
+    offloads = params["nic_offloads"]
     existing = {}
     conflicts = []
     for vm in params["vms"]:
@@ -150,25 +170,26 @@ def ensure_present(module, conn, params):
 
     results = []
     for vm in params["vms"]:
-        spec = domain_spec(vm, domain_type, network)
+        spec = domain_spec(vm, domain_type, network, offloads)
         dom = existing.get(vm["name"])
         if dom is None:
             if not module.check_mode:
-                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network))
+                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, nic_offloads=offloads))
             results.append({"name": vm["name"], "action": "created", "drift": [], "active": False,
-                            "nics": _nics(dom, spec["nics"])})
+                            "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
             continue
         current = parse_domain(_inactive_xml(dom))
         drift = domain_drift(current, spec)
         active = bool(dom.isActive())
         if drift:
             if not module.check_mode:
-                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, uuid=current["uuid"]))
+                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, uuid=current["uuid"],
+                                                nic_offloads=offloads))
             if active:
                 module.warn("domain %s is running; its new definition (%s) applies at its next boot"
                             % (vm["name"], "; ".join(drift)))
         results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
-                        "active": active, "nics": _nics(dom, spec["nics"])})
+                        "active": active, "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
     for result in results:
         if result["name"] in params["running"] and not result["active"]:
             if not module.check_mode:
@@ -192,7 +213,7 @@ def read_info(module, conn, params):
             problems.append("%s (owner: %s)" % (vm["name"], owner_of(xml) or "none"))
             continue
         results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
-                        "nics": _nics(dom, [])})
+                        "console_log": parse_domain(xml)["console_log"], "nics": _nics(dom, [])})
     if problems:
         module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
                          % (params["lab"], ", ".join(problems)))
@@ -203,9 +224,11 @@ def ensure_absent(module, conn, params):
     libvirt = libvirt_conn.libvirt
     results = []
     for dom in conn.listAllDomains(0):
-        if owner_of(_inactive_xml(dom)) != params["lab"]:
+        xml = _inactive_xml(dom)
+        if owner_of(xml) != params["lab"]:
             continue
         active = bool(dom.isActive())
+        console_log = parse_domain(xml)["console_log"]
         if not module.check_mode:
             if active:
                 dom.destroy()
@@ -213,8 +236,20 @@ def ensure_absent(module, conn, params):
                      | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                      | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
             dom.undefineFlags(flags)
-        results.append({"name": dom.name(), "action": "removed", "drift": [], "active": False, "nics": []})
+            if console_log:
+                remove_console_logs(console_log)
+        results.append({"name": dom.name(), "action": "removed", "drift": [], "active": False,
+                        "console_log": console_log, "nics": []})
     return sorted(results, key=lambda r: r["name"])
+
+
+def remove_console_logs(path):
+    """The log the lab's domain wrote, and virtlogd's rotated copies of it (path.0, path.1...)."""
+    for name in [path] + glob.glob(glob.escape(path) + ".[0-9]*"):
+        try:
+            os.unlink(name)
+        except FileNotFoundError:
+            pass
 
 
 def main():
@@ -226,6 +261,7 @@ def main():
             domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
             vms=dict(type="list", elements="dict", default=[]),
             running=dict(type="list", elements="str", default=[]),
+            nic_offloads=dict(type="bool", default=True),
             state=dict(type="str", choices=["present", "absent", "info"], default="present"),
         ),
         required_if=[("state", "present", ("network",))],

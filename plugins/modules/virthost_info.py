@@ -18,6 +18,12 @@ description:
   - Chooses the libvirt domain type - C(kvm) with hardware virtualisation, C(qemu) (TCG)
     without - and says why. C(/dev/kvm) alone is not enough, since some kernels offer it
     without VT-x/AMD-V (for example the PVM module), where ordinary guests do not boot.
+  - Says which Open vSwitch datapath the lab's bridge will get (the kernel one where the
+    C(openvswitch) module is loaded, the userspace C(netdev) one otherwise), since the domains'
+    NICs must drop their offloads on the userspace datapath.
+  - Warns when C(/dev/kvm) is not readable by the qemu user's group (a host without udev):
+    libvirt then re-probes QEMU on every call, each C(virsh define) takes 30 s or more, and a
+    BMC's boot-device change times out.
   - Changes nothing.
 options:
   domain_type:
@@ -74,6 +80,13 @@ firewalld:
   description: Whether firewalld is running.
   returned: always
   type: bool
+ovs_datapath:
+  description:
+    - The Open vSwitch datapath a new lab bridge gets with I(datapath=auto) in
+      M(labkit.tripleo.ovs_bridge) once the module is loaded (C(system)), or without it (C(netdev)).
+  returned: always
+  type: str
+  sample: netdev
 """
 
 import grp
@@ -148,6 +161,15 @@ def qemu_identity(conf="/etc/libvirt/qemu.conf"):
     return user, group
 
 
+def kvm_device_private(path="/dev/kvm"):
+    """True when /dev/kvm exists but only root may open it (what a host without udev has)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not mode & 0o060
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(domain_type=dict(type="str", choices=["auto", "kvm", "qemu"], default="auto")),
@@ -161,6 +183,11 @@ def main():
         module.warn("domain type kvm was requested but the virthost has no hardware virtualisation; "
                     "domains will fail to start")
     user, group = qemu_identity()
+    if kvm_device_private():
+        module.warn("/dev/kvm is only accessible to root (no udev rule made it root:kvm 0660): libvirt "
+                    "re-probes QEMU on every call, so each domain definition takes 30 s or more and BMC "
+                    "boot-device changes time out. Run 'chgrp kvm /dev/kvm; chmod 0660 /dev/kvm' and "
+                    "restart libvirtd.")
     firewalld = False
     firewall_cmd = module.get_bin_path("firewall-cmd")
     if firewall_cmd:
@@ -176,6 +203,7 @@ def main():
         qemu_group=group,
         systemd=os.path.isdir("/run/systemd/system"),
         firewalld=firewalld,
+        ovs_datapath="system" if os.path.isdir("/sys/module/openvswitch") else "netdev",
     )
 
 

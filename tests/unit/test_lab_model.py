@@ -627,7 +627,7 @@ def test_defaults_are_filled(model):
     assert model["bmc"] == {"type": "ipmi", "address": "127.0.0.1", "port_start": 7001, "port": None, "username": "admin",
                             "firewall_zone": "public", "allow_from": [], "password_given": False}
     assert model["libvirt"] == {"uri": "qemu:///system", "images_dir": "/var/lib/libvirt/images",
-                                "domain_type": "auto"}
+                                "domain_type": "auto", "console_log_dir": "/var/log/libvirt/qemu"}
     net = model["network"]
     assert net["host_port"] == "ovs-br1-host"
     assert net["provisioning_portgroup"] == "access-100"
@@ -866,3 +866,48 @@ def test_host_only_lab_is_not_held_to_the_reference_pools(lab):
     accepted(lab)
     lab["tripleo"] = {}
     assert_error(lab, "lab.tripleo.undercloud.dhcp_start..dhcp_end", "40 addresses for 60 nodes")
+
+
+# ------------------------------------------------- console logs, checks, agent sizes
+
+def test_every_vm_has_a_console_log_in_the_log_dir(lab):
+    model = accepted(lab)
+    assert [vm["console_log"] for vm in model["vms"]] == [
+        "/var/log/libvirt/qemu/%s-console.log" % vm["name"] for vm in model["vms"]]
+    lab["libvirt"] = {"console_log_dir": "/srv/lab-logs/"}
+    assert accepted(lab)["nodes"][0]["console_log"] == "/srv/lab-logs/control-1-console.log"
+
+
+@pytest.mark.parametrize("value", ["relative/dir", "/var/log/x y", "/var/log/../../etc", "/var/log/<x>",
+                                   "/var/log/$(id)", 7])
+def test_console_log_dir_must_be_a_plain_absolute_path(lab, value):
+    lab["libvirt"] = {"console_log_dir": value}
+    assert_error(lab, "lab.libvirt.console_log_dir")
+
+
+def test_checks_default_off(lab):
+    assert accepted(lab)["checks"] == {"boot": False, "boot_timeout_seconds": 300}
+
+
+@pytest.mark.parametrize("dotted, value, path", [
+    ("checks.boot", "yes", "lab.checks.boot"),
+    ("checks.boot_timeout_seconds", 5, "lab.checks.boot_timeout_seconds"),
+    ("checks.boot_timeout_seconds", True, "lab.checks.boot_timeout_seconds"),
+    ("checks.colour", 1, "lab.checks.colour"),
+])
+def test_checks_rules(lab, dotted, value, path):
+    lab.setdefault("checks", {})
+    assert_error(setp(lab, dotted, value), path)
+
+
+def test_reference_nodes_are_big_enough_for_the_agent(lab):
+    assert accepted(lab)["warnings"] == []
+
+
+def test_nodes_too_small_for_the_agent_are_named(lab):
+    setp(lab, "nodes.1.memory_mb", 512)
+    setp(lab, "nodes.0.disk_gb", 2)
+    warnings = accepted(lab)["warnings"]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("lab.nodes[0].disk_gb: 2 GiB is below the 4 GiB")
+    assert warnings[1].startswith("lab.nodes[1].memory_mb: 512 MiB is below the 1024 MiB")

@@ -141,9 +141,59 @@ def test_domain_round_trip(model):
     assert parsed["memory_mib"] == 32768
     assert parsed["disks"] == [{"device": "vda", "path": "/var/lib/libvirt/images/mylab-control-1-vda.qcow2"}]
     assert parsed["nics"] == [
-        {"mac": vm["nics"][0]["mac"], "network": NETWORK, "portgroup": "access-100", "target": None},
-        {"mac": vm["nics"][1]["mac"], "network": NETWORK, "portgroup": "trunk-1", "target": None},
+        {"mac": vm["nics"][0]["mac"], "network": NETWORK, "portgroup": "access-100", "target": None,
+         "offloads": True},
+        {"mac": vm["nics"][1]["mac"], "network": NETWORK, "portgroup": "trunk-1", "target": None,
+         "offloads": True},
     ]
+    assert parsed["console_log"] == "/var/log/libvirt/qemu/control-1-console.log"
+    assert parsed["bios_serial"] is True
+
+
+def test_nics_drop_offloads_for_the_userspace_datapath(model):
+    vm = vm_named(model, "control-1")
+    root = ET.fromstring(lx.domain_xml("mylab", vm, "qemu", NETWORK, nic_offloads=False))
+    for iface in root.findall("devices/interface"):
+        driver = iface.find("driver")
+        assert driver.get("name") == "qemu"
+        assert driver.find("host").attrib == dict.fromkeys(("csum", "gso", "tso4", "tso6", "ecn", "ufo"), "off")
+        assert driver.find("guest").attrib == dict.fromkeys(("csum", "tso4", "tso6", "ecn", "ufo"), "off")
+    parsed = lx.parse_domain(ET.tostring(root, encoding="unicode"))
+    assert [n["offloads"] for n in parsed["nics"]] == [False, False]
+
+
+def test_nics_keep_offloads_by_default(model):
+    root = ET.fromstring(lx.domain_xml("mylab", vm_named(model, "control-1"), "kvm", NETWORK))
+    assert all(iface.find("driver") is None for iface in root.findall("devices/interface"))
+
+
+def test_offload_change_is_drift_naming_the_nics(model):
+    vm = vm_named(model, "control-1")
+    current = lx.parse_domain(lx.domain_xml("mylab", vm, "qemu", NETWORK))
+    drift = lx.domain_drift(current, lx.domain_spec(vm, "qemu", NETWORK, nic_offloads=False))
+    assert drift == ["NIC offloads on -> off: %s, %s" % (vm["nics"][0]["mac"], vm["nics"][1]["mac"])]
+    back = lx.parse_domain(lx.domain_xml("mylab", vm, "qemu", NETWORK, nic_offloads=False))
+    assert lx.domain_drift(back, lx.domain_spec(vm, "qemu", NETWORK, nic_offloads=False)) == []
+    assert lx.domain_drift(back, lx.domain_spec(vm, "qemu", NETWORK))[0].startswith("NIC offloads off -> on")
+
+
+def test_serial_console_logs_to_file_truncated_per_boot(model):
+    vm = vm_named(model, "compute-1")
+    root = ET.fromstring(lx.domain_xml("mylab", vm, "qemu", NETWORK))
+    log = root.find("devices/serial/log")
+    assert log.attrib == {"file": "/var/log/libvirt/qemu/compute-1-console.log", "append": "off"}
+    assert root.find("devices/serial/target").get("port") == "0"
+    assert root.find("devices/console/target").attrib == {"type": "serial", "port": "0"}
+    # SeaBIOS mirrors its own and iPXE's screen to that serial port.
+    assert root.find("os/bios").get("useserial") == "yes"
+
+
+def test_domain_without_console_log_drifts(model):
+    """A domain defined before console logs existed is redefined to get one."""
+    vm = vm_named(model, "compute-1")
+    old = lx.domain_xml("mylab", dict(vm, console_log=None), "qemu", NETWORK)
+    drift = lx.domain_drift(lx.parse_domain(old), lx.domain_spec(vm, "qemu", NETWORK))
+    assert drift == ["console log: none -> /var/log/libvirt/qemu/compute-1-console.log"]
 
 
 def test_domain_role_recorded_in_owner_mark(model):

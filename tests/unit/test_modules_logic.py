@@ -268,8 +268,8 @@ def test_node_rows_read_titled_output_with_properties_as_text():
 
 def test_wanted_capabilities_keep_what_introspection_added():
     assert baremetal_cli.wanted_capabilities("cpu_vt:true,profile:compute,cpu_aes:true", "control") == \
-        "profile:control,boot_option:local,cpu_aes:true,cpu_vt:true"
-    assert baremetal_cli.wanted_capabilities("", "ceph-storage") == "profile:ceph-storage,boot_option:local"
+        "profile:control,boot_option:local,boot_mode:bios,cpu_aes:true,cpu_vt:true"
+    assert baremetal_cli.wanted_capabilities("", "ceph-storage") == "profile:ceph-storage,boot_option:local,boot_mode:bios"
 
 
 def test_check_states_names_each_problem_node():

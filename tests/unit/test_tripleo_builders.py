@@ -46,7 +46,7 @@ def test_queens_instackenv_uses_mac_list_and_pxe_ipmitool():
     assert node["mac"] == ["52:54:aa:bb:01:00"] and "ports" not in node
     assert node["pm_addr"] == "192.168.255.200" and node["pm_port"] == 7001
     assert (node["cpu"], node["memory"], node["disk"], node["arch"]) == (8, 32768, 60, "x86_64")
-    assert node["capabilities"] == "profile:control,boot_option:local"
+    assert node["capabilities"] == "profile:control,boot_option:local,boot_mode:bios"
 
 
 def test_train_instackenv_uses_the_ipmi_hardware_type():
@@ -59,7 +59,7 @@ def test_newer_instackenv_uses_ports(release):
     node = instackenv.build(NODES, release, BMC)["nodes"][3]
     assert node["pm_type"] == "ipmi"
     assert node["ports"] == [{"address": "52:54:aa:bb:04:00"}] and "mac" not in node
-    assert node["capabilities"] == "profile:ceph-storage,boot_option:local"
+    assert node["capabilities"] == "profile:ceph-storage,boot_option:local,boot_mode:bios"
 
 
 def test_redfish_instackenv_names_the_system():
