@@ -40,6 +40,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_comma
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
 from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_utils
+from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
@@ -148,6 +149,15 @@ def instackenv(model, domains, password):
         return instackenv_utils.build(nodes, model["tripleo"]["release"], bmc)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
+
+
+def boot_check_plan(model):
+    """VLAN, responder address and pool, and every node's expected MAC, console log and BMC."""
+    return pxe_responder.plan(model)
+
+
+def boot_check_report(result, model):
+    return pxe_responder.report(result, model)
 
 
 def tripleo_release(name):
@@ -267,4 +277,5 @@ class FilterModule(object):
                 "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
                 "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
                 "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands,
-                "overcloud_validation_commands": overcloud_validation_commands}
+                "overcloud_validation_commands": overcloud_validation_commands,
+                "boot_check_plan": boot_check_plan, "boot_check_report": boot_check_report}

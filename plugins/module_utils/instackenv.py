@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.labkit.tripleo.plugins.module_utils.redfish import base_url as redfish_url
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
@@ -55,11 +56,6 @@ def build(nodes, release, bmc, arch="x86_64"):
     document = {"nodes": entries}
     check(document)
     return document
-
-
-def redfish_url(address, port):
-    host = "[%s]" % address if ":" in address else address
-    return "http://%s:%d" % (host, port)
 
 
 def _endpoint_text(address, port, system_id):

@@ -95,9 +95,6 @@ bmcs:
     - {name: control-1, address: 127.0.0.1, port: 7001, power: "off", bootdev: null, changed: false}
 """
 
-import os
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
@@ -106,39 +103,14 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import ipmitool as 
 PARALLEL = 8
 
 
-class BmcError(Exception):
-    pass
-
-
-class Bmc(object):
-    def __init__(self, params, bmc):
-        self.params = params
-        self.bmc = bmc
-        self.env = dict(os.environ, **{ipmi.PASSWORD_ENV: params["password"]})
-
-    def run(self, *command):
-        p = self.params
-        args = ipmi.argv(p["ipmitool"], p["interface"], self.bmc["address"], self.bmc["port"], p["username"],
-                         p["retries"], p["timeout"], *command)
-        proc = subprocess.run(args, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, check=False)
-        if proc.returncode != 0:
-            raise BmcError("%s:%s %s: %s" % (self.bmc["address"], self.bmc["port"], " ".join(command),
-                                             (proc.stderr or proc.stdout).strip()[:300]))
-        return proc.stdout
-
-    def power(self):
-        return ipmi.parse_power(self.run("power", "status"))
-
-
 def converge(params, check_mode, bmc):
-    node = Bmc(params, bmc)
+    node = ipmi.Bmc(params, bmc)
     result = {"name": bmc["name"], "address": bmc["address"], "port": bmc["port"], "changed": False,
               "bootdev": None, "error": None}
     try:
         result["power"] = node.power()
         if params["bootdev"]:
-            result["bootdev"] = ipmi.parse_bootdev(node.run("chassis", "bootparam", "get", "5"))
+            result["bootdev"] = node.bootdev()
             if result["bootdev"] != params["bootdev"]:
                 result["changed"] = True
                 if not check_mode:
@@ -147,15 +119,9 @@ def converge(params, check_mode, bmc):
         if params["power"] and result["power"] != params["power"]:
             result["changed"] = True
             if not check_mode:
-                node.run("power", params["power"])
-                deadline = time.time() + params["wait"]
-                while node.power() != params["power"]:
-                    if time.time() > deadline:
-                        raise BmcError("%s did not report power %s within %ss"
-                                       % (bmc["name"], params["power"], params["wait"]))
-                    time.sleep(0.5)
+                node.set_power(params["power"], params["wait"])
             result["power"] = params["power"]
-    except (BmcError, ValueError) as exc:
+    except (ipmi.BmcError, ValueError) as exc:
         result["error"] = str(exc)
     return result
 

@@ -22,8 +22,8 @@ description:
     iPXE's screen output to that serial port, so a node that does not network-boot leaves its
     reason in the file.
   - With I(nic_offloads=false) every NIC has its checksum and segmentation offloads turned off,
-    which Open vSwitch's userspace (netdev) datapath needs: it forwards partially checksummed
-    packets as they are and the receiver drops guest TCP.
+    which Open vSwitch's userspace (netdev) datapath needs, since it forwards partially
+    checksummed packets as they are and the receiver drops guest TCP.
   - Domains are defined, not started. A domain that is running is left running.
   - Re-running with the same description changes nothing. A changed type, vCPU count,
     memory, disk list, NIC list, NIC offloads or console log redefines the domain (keeping its UUID) and reports the

@@ -151,7 +151,6 @@ systems:
 """
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -161,7 +160,6 @@ import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
 
 try:
     import bcrypt
@@ -170,11 +168,9 @@ except ImportError:
     bcrypt = None
     BCRYPT_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
-    from ansible_collections.labkit.tripleo.plugins.module_utils.instackenv import redfish_url
-except ImportError:  # pragma: no cover - the collection always ships them
-    libvirt_conn = None
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
+from ansible_collections.labkit.tripleo.plugins.module_utils import redfish
+from ansible_collections.labkit.tripleo.plugins.module_utils.redfish import base_url as redfish_url
 
 HEADER = "# Managed by labkit.tripleo for lab %s; rewritten on every run.\n"
 # sushy-tools checks the hash on every request, and Ironic polls every node's power state:
@@ -412,13 +408,6 @@ def allowed_instances(module, params):
     return allowed, missing
 
 
-def get_json(url, params, timeout=5):
-    response = open_url(url, url_username=params["username"], url_password=params["password"],
-                        force_basic_auth=True, timeout=timeout, validate_certs=False,
-                        headers={"Accept": "application/json"})
-    return json.loads(response.read().decode("utf-8"))
-
-
 def read_systems(params):
     """Every system's Id and PowerState, and the names that did not answer with why."""
     base = redfish_url(params["address"], params["port"])
@@ -426,7 +415,7 @@ def read_systems(params):
     for name in params["systems"]:
         path = "/redfish/v1/Systems/%s" % name
         try:
-            doc = get_json(base + path, params)
+            doc = redfish.request(base + path, params["username"], params["password"], timeout=5)
         except Exception as exc:  # any failure to answer is reported per system
             failures.append("%s (%s%s): %s" % (name, base, path, getattr(exc, "reason", None) or exc))
             continue

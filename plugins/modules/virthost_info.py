@@ -21,7 +21,7 @@ description:
   - Says which Open vSwitch datapath the lab's bridge will get (the kernel one where the
     C(openvswitch) module is loaded, the userspace C(netdev) one otherwise), since the domains'
     NICs must drop their offloads on the userspace datapath.
-  - Warns when C(/dev/kvm) is not readable by the qemu user's group (a host without udev):
+  - Warns when C(/dev/kvm) is not readable by the qemu user's group (a host without udev), since
     libvirt then re-probes QEMU on every call, each C(virsh define) takes 30 s or more, and a
     BMC's boot-device change times out.
   - Changes nothing.
