@@ -11,6 +11,7 @@ import libvirt
 IMAGES = "/var/lib/libvirt/images"
 VBMC = "/opt/labkit/vbmc/bin/vbmc"
 SERVICES = "/etc/firewalld/services"
+CONSOLE_LOGS = "/var/log/libvirt/qemu"
 # Where the Redfish emulator keeps its configuration, pid and log.
 LABKIT_DIRS = ("/etc/labkit", "/run/labkit", "/var/log/labkit")
 
@@ -68,4 +69,12 @@ print(json.dumps({
     "labkit_files": [p for top in LABKIT_DIRS for p in tree(top)],
     "redfish_emulators": emulators(),
     "firewall_service_files": sorted(os.listdir(SERVICES)) if os.path.isdir(SERVICES) else [],
+    # The boot check's namespace and the domains' serial console logs.
+    "netns": sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else [],
+    "console_logs": sorted(f for f in os.listdir(CONSOLE_LOGS) if "-console.log" in f)
+    if os.path.isdir(CONSOLE_LOGS) else [],
+    # Every address on the host's own interfaces: the provisioning network must never appear here.
+    "host_addresses": sorted("%s %s/%s" % (link["ifname"], a["local"], a["prefixlen"])
+                             for link in json.loads(run("ip", "-j", "addr", "show") or "[]")
+                             for a in link.get("addr_info", [])),
 }, sort_keys=True))

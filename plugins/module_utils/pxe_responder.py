@@ -49,6 +49,8 @@ def dnsmasq_argv(dnsmasq, interface, server, first, last, netmask, macs, log_fil
             "--interface=" + interface, "--except-interface=lo", "--user=root", "--group=root",
             "--dhcp-range=%s,%s,%s,10m" % (first, last, netmask),
             "--dhcp-ignore=tag:!known", "--dhcp-authoritative",
+            # The pool is the check's alone: no 3 s ping before each offer.
+            "--no-ping",
             "--dhcp-match=set:ipxe,%d" % IPXE_OPTION,
             "--dhcp-boot=tag:ipxe,http://%s:%d%s" % (server, http_port, BOOT_SCRIPT_PATH),
             "--dhcp-leasefile=" + lease_file, "--log-dhcp", "--log-facility=" + log_file]
@@ -129,7 +131,8 @@ class BootProgress(object):
         node = self.nodes.get(event["mac"])
         if node is None:
             return
-        if event["kind"] in ("discover", "request"):
+        if event["kind"] in ("discover", "request", "ack"):
+            # An answer means it asked, even if the log line of the question was missed.
             self._mark(node["mac"], "dhcp", when)
         if event["kind"] == "ack" and event["ip"]:
             node["address"] = event["ip"]
@@ -213,6 +216,44 @@ def dhcp_discover(mac, xid):
                          b"\0" * 4, b"\0" * 4, chaddr + b"\0" * 10, b"\0" * 64, b"\0" * 128)
     options = _MAGIC_COOKIE + bytes([53, 1, 1, 55, 3, 1, 3, 6, 255])
     return header + options
+
+
+def _checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _mac_bytes(mac):
+    return bytes(int(part, 16) for part in mac.split(":"))
+
+
+def discover_frame(src_mac, chaddr_mac, xid):
+    """A whole Ethernet frame carrying a DHCPDISCOVER from 0.0.0.0, as a client without address
+    sends it. Sent on a packet socket, it needs no address or route, so the probe cannot be
+    mistaken by a server for one of its own packets (the undercloud's address is the
+    responder's address too)."""
+    payload = dhcp_discover(chaddr_mac, xid)
+    udp = struct.pack("!HHHH", DHCP_CLIENT_PORT, DHCP_SERVER_PORT, 8 + len(payload), 0) + payload
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), xid & 0xFFFF, 0, 64, 17, 0,
+                         b"\0\0\0\0", b"\xff\xff\xff\xff")
+    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
+    return b"\xff" * 6 + _mac_bytes(src_mac) + b"\x08\x00" + header + udp
+
+
+def dhcp_from_frame(frame):
+    """The DHCP payload of an Ethernet frame to UDP port 68, or None."""
+    if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00":
+        return None
+    ip = frame[14:]
+    ihl = (ip[0] & 0x0F) * 4
+    if ip[0] >> 4 != 4 or ip[9] != 17 or len(ip) < ihl + 8:
+        return None
+    dst_port = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
+    return ip[ihl + 8:] if dst_port == DHCP_CLIENT_PORT else None
 
 
 def parse_offer(packet, xids):

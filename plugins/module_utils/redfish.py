@@ -44,10 +44,22 @@ class System(object):
     """One ``/redfish/v1/Systems/<id>`` of a Redfish BMC."""
 
     def __init__(self, base, system_id, username, password, name=None):
-        self.url = "%s/redfish/v1/Systems/%s" % (base.rstrip("/"), system_id)
+        self.base = base.rstrip("/")
+        self.url = "%s/redfish/v1/Systems/%s" % (self.base, system_id)
         self.name = name or system_id
         self.username = username
         self.password = password
+        self.resolved = False
+
+    def _canonical(self):
+        """The system's own URL (its @odata.id). sushy-tools answers writes to a system named by
+        name with a 307 to its UUID, which urllib follows for GET only."""
+        if not self.resolved:
+            odata_id = (self._call(self.url) or {}).get("@odata.id")
+            if odata_id:
+                self.url = self.base + odata_id
+            self.resolved = True
+        return self.url
 
     def _call(self, url, method="GET", body=None):
         try:
@@ -62,12 +74,12 @@ class System(object):
 
     def set_boot_once(self, target):
         """BootSourceOverrideTarget for the next boot only (``Pxe``, ``Hdd``)."""
-        self._call(self.url, "PATCH", {"Boot": {"BootSourceOverrideTarget": target,
+        self._call(self._canonical(), "PATCH", {"Boot": {"BootSourceOverrideTarget": target,
                                                 "BootSourceOverrideEnabled": "Once"}})
 
     def set_power(self, state, wait):
         """Switch power to ``state`` (on/off) with a ComputerSystem.Reset and wait for it."""
-        self._call(self.url + "/Actions/ComputerSystem.Reset", "POST",
+        self._call(self._canonical() + "/Actions/ComputerSystem.Reset", "POST",
                    {"ResetType": "On" if state == "on" else "ForceOff"})
         deadline = time.time() + wait
         while self.power() != state:

@@ -80,9 +80,11 @@ options:
     type: int
     default: 300
   probe_seconds:
-    description: Seconds to listen for an answer from another DHCP server before starting.
+    description:
+      - Seconds to listen for an answer from another DHCP server before starting. dnsmasq, what
+        an undercloud runs, pings an address for up to 3 s before it offers it.
     type: int
-    default: 3
+    default: 6
   pxe_file:
     description:
       - The iPXE image served over TFTP to a PXE ROM that is not iPXE. When missing, such a ROM
@@ -233,25 +235,25 @@ def serve_http(server_ip, log_path, boot_script, booted_script):
     ThreadingHTTPServer((server_ip, pxe.HTTP_PORT), Handler).serve_forever()
 
 
-def probe_dhcp(write_fd, interface, macs, seconds):
-    """Broadcast a DHCPDISCOVER from each MAC and report every offer, as JSON on ``write_fd``."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode("utf-8"))
-    sock.bind(("", pxe.DHCP_CLIENT_PORT))
+def probe_dhcp(write_fd, interface, own_mac, macs, seconds):
+    """Broadcast a DHCPDISCOVER for each MAC from 0.0.0.0 and report every offer as JSON on
+    ``write_fd``. Packet sockets: the namespace's own address must not be the probe's source."""
+    eth_p_ip = 0x0800
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(eth_p_ip))
+    sock.bind((interface, eth_p_ip))
     xids = set()
     for index, mac in enumerate(macs):
         xid = (os.getpid() << 8 | index) & 0xFFFFFFFF
         xids.add(xid)
-        sock.sendto(pxe.dhcp_discover(mac, xid), ("255.255.255.255", pxe.DHCP_SERVER_PORT))
+        sock.send(pxe.discover_frame(own_mac, mac, xid))
     offers = []
     deadline = time.time() + seconds
     while time.time() < deadline:
         ready, _w, _x = select.select([sock], [], [], max(0.0, deadline - time.time()))
         if not ready:
             break
-        offer = pxe.parse_offer(sock.recv(2048), xids)
+        payload = pxe.dhcp_from_frame(sock.recv(4096))
+        offer = pxe.parse_offer(payload, xids) if payload else None
         if offer and offer not in offers:
             offers.append(offer)
     os.write(write_fd, json.dumps(offers).encode("utf-8"))
@@ -263,9 +265,9 @@ def read_port_mac(namespace, port):
     return json.loads(proc.stdout)[0]["address"] if proc.returncode == 0 else None
 
 
-def foreign_dhcp_offers(namespace, port, macs, seconds):
+def foreign_dhcp_offers(namespace, port, own_mac, macs, seconds):
     read_fd, write_fd = os.pipe()
-    pid = fork_into(namespace, probe_dhcp, write_fd, port, macs, seconds)
+    pid = fork_into(namespace, probe_dhcp, write_fd, port, own_mac, macs, seconds)
     os.close(write_fd)
     chunks = []
     while True:
@@ -327,8 +329,8 @@ def run_check(module, params, space, server_ip, netmask, address):
     dnsmasq = http_pid = None
     try:
         space.create(address)
-        probe_macs = [read_port_mac(space.name, space.port)] + macs
-        offers = foreign_dhcp_offers(space.name, space.port, [m for m in probe_macs if m], params["probe_seconds"])
+        own_mac = read_port_mac(space.name, space.port)
+        offers = foreign_dhcp_offers(space.name, space.port, own_mac, [own_mac] + macs, params["probe_seconds"])
         if offers:
             module.fail_json(msg="another DHCP server answers on VLAN %d of bridge %s (%s), so the boot check "
                                  "would compete with it (is the undercloud up?); nothing was powered on"
@@ -452,7 +454,7 @@ def main():
             username=dict(type="str", required=True),
             password=dict(type="str", required=True, no_log=True),
             timeout=dict(type="int", default=300),
-            probe_seconds=dict(type="int", default=3),
+            probe_seconds=dict(type="int", default=6),
             pxe_file=dict(type="path", default="/usr/lib/ipxe/undionly.kpxe"),
             work_dir=dict(type="path", default="/run/labkit/boot-check"),
         ),
