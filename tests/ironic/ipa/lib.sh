@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by build-ramdisk and build-disk-image (not run on its own). Both hash this file
 # into their cache key, so changing it rebuilds both.
 # Everything here prints to stderr: the callers keep stdout for the one line they promise
@@ -8,8 +9,10 @@ ipa_root=$ipa_prefix/ipa
 # Downloads shared by both scripts (Debian packages, wheels), keyed by version.
 ipa_cache=$ipa_root/cache
 # The mirror the host's own apt sources name: on the test machines it is the only Debian
-# archive that is reachable.
+# archive that is reachable. (Used by the callers.)
+# shellcheck disable=SC2034
 debian_mirror=http://deb.debian.org/debian
+# shellcheck disable=SC2034
 debian_suite=bookworm
 
 log() { echo "$(basename "$0"): $*" >&2; }
@@ -66,45 +69,51 @@ resolve_kernel() {
   [ -n "$kernel_version" ] || die "no candidate version for $dep"
 }
 
-# fetch_deb <package> <version>: prints the directory the package is extracted into
-# ($ipa_cache/deb/<package>_<version>), downloading it the first time. Other versions of the
-# same package are removed: only the current one is ever used again.
+# fetch_deb <package> <version>: sets deb_dir to the directory the package is extracted
+# into ($ipa_cache/deb/<package>_<version>), downloading it the first time; status 1 if the
+# download fails. Other versions of the package are removed: only this one is used again.
 fetch_deb() {
-  local pkg=$1 version=$2 dir tmp
-  dir=$ipa_cache/deb/${pkg}_$version
-  if [ ! -e "$dir/.complete" ]; then
+  local pkg=$1 version=$2 tmp
+  deb_dir=$ipa_cache/deb/${pkg}_$version
+  if [ ! -e "$deb_dir/.complete" ]; then
     mkdir -p "$ipa_cache/deb" || return 1
     tmp=$(mktemp -d "$ipa_cache/deb/.fetch.XXXXXX") || return 1
     # Callers test this function's status, which turns `set -e` off inside it: every step
-    # checks its own result. Stale package lists name versions the mirror has dropped, so a
-    # failed download is reported (status 1) for the caller to update and retry.
+    # checks its own result.
     # APT::Sandbox::User=root: the _apt user cannot write into a root-only temp dir.
     if ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$version" >&2) \
        || ! dpkg-deb -x "$tmp"/*.deb "$tmp/root"; then
       rm -rf "$tmp"
       return 1
     fi
-    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" && touch "$dir/.complete" || return 1
+    rm -rf "$deb_dir" && mv "$tmp/root" "$deb_dir" && rm -rf "$tmp" && touch "$deb_dir/.complete" \
+      || return 1
   fi
   find "$ipa_cache/deb" -mindepth 1 -maxdepth 1 -name "${pkg}_*" ! -name "${pkg}_$version" \
     -exec rm -rf {} + || return 1
-  echo "$dir"
 }
+
+# fetch_pkg <package> <version>: fetch_deb, for the calling script's main shell. Package
+# lists older than the mirror name versions it has already dropped: then update them and
+# start the script again from the top, since its cache key holds the versions. Call it
+# before making anything that an exec would leave behind.
+fetch_pkg() {
+  fetch_deb "$1" "$2" && return 0
+  [ -z "${LABKIT_IPA_REFETCHED:-}" ] || die "cannot download $1=$2 from the mirror"
+  log "cannot download $1=$2: updating the package lists and starting again"
+  apt_update_once
+  LABKIT_IPA_REFETCHED=1 exec "$ipa_script"
+}
+ipa_script=$(readlink -f "$0")
 
 # fetch_kernel: sets kernel_dir, the extracted linux-image package for resolve_kernel's
 # choice (boot/vmlinuz-<abi>, boot/config-<abi>, lib/modules/<abi> with modules.dep).
 fetch_kernel() {
-  if ! kernel_dir=$(fetch_deb "linux-image-$kernel_abi" "$kernel_version"); then
-    [ -z "$apt_updated" ] || die "cannot download linux-image-$kernel_abi=$kernel_version"
-    apt_update_once
-    local old=$kernel_abi-$kernel_version
-    resolve_kernel
-    # A different kernel means a different cache key: the caller must start again.
-    [ "$kernel_abi-$kernel_version" = "$old" ] \
-      || die "kernel changed to $kernel_abi $kernel_version after apt-get update: run again"
-    kernel_dir=$(fetch_deb "linux-image-$kernel_abi" "$kernel_version") \
-      || die "cannot download linux-image-$kernel_abi=$kernel_version"
-  fi
+  fetch_pkg "linux-image-$kernel_abi" "$kernel_version"
+  kernel_dir=$deb_dir
+  # fetch_deb drops other versions of one package; an older ABI is another package name.
+  find "$ipa_cache/deb" -mindepth 1 -maxdepth 1 -name 'linux-image-*' ! -path "$kernel_dir" \
+    -exec rm -rf {} +
   # The package ships no modules.dep (its postinst runs depmod); the ramdisk's module list
   # is resolved against it.
   [ -s "$kernel_dir/lib/modules/$kernel_abi/modules.dep" ] || depmod -b "$kernel_dir" "$kernel_abi"
@@ -131,8 +140,25 @@ keep_only() {
 }
 
 # take_build_lock: one build at a time under $ipa_root (both scripts share the package cache).
+# Holding it, no other build is running, so any .build-*/.fetch.* directory is a leftover of a
+# killed one: remove it (after unmounting what debootstrap may have left mounted in it).
 take_build_lock() {
   mkdir -p "$ipa_root"
   exec 9>"$ipa_root/.build.lock"
   flock 9
+  local d
+  for d in "$ipa_root"/.build-* "$ipa_cache"/deb/.fetch.*; do
+    [ -d "$d" ] || continue
+    log "removing $d, left by an interrupted build"
+    unmount_under "$d"
+    rm -rf "$d"
+  done
+}
+
+# unmount_under <dir>: unmounts everything mounted below dir, deepest first, so that an
+# rm -rf of dir never reaches into /proc or /sys.
+unmount_under() {
+  awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" || true
+  done
 }
