@@ -156,6 +156,12 @@ def boot_check_plan(model):
     return pxe_responder.plan(model)
 
 
+def node_hardware(model):
+    """What inspection should find on each node: CPUs, memory, root disk size."""
+    return [{"name": n["name"], "vcpus": n["vcpus"], "memory_mb": n["memory_mb"], "disk_gb": n["disks"][0]["size_gb"]}
+            for n in model["nodes"]]
+
+
 def boot_check_report(result, model):
     return pxe_responder.report(result, model)
 
@@ -278,4 +284,5 @@ class FilterModule(object):
                 "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
                 "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands,
                 "overcloud_validation_commands": overcloud_validation_commands,
-                "boot_check_plan": boot_check_plan, "boot_check_report": boot_check_report}
+                "boot_check_plan": boot_check_plan, "boot_check_report": boot_check_report,
+                "node_hardware": node_hardware}

@@ -71,8 +71,39 @@ def node_rows(list_output):
             "power_state": _field(row, "power_state", "Power State"),
             "last_error": _field(row, "last_error", "Last Error"),
             "capabilities": properties.get("capabilities", ""),
+            "inspected": bool(_field(row, "inspection_finished_at", "Inspection Finished At")),
+            "instance_uuid": _field(row, "instance_uuid", "Instance UUID"),
+            "properties": dict((k, properties.get(k)) for k in ("cpus", "memory_mb", "local_gb")),
         }
     return nodes
+
+
+def inspection_mismatches(nodes, expected):
+    """What inspection found that differs from the lab description, one text per node and field.
+
+    ``expected``: dicts with name, vcpus, memory_mb and disk_gb (the root disk). Ironic stores
+    the root disk one GiB smaller than it is (it keeps room for partitioning), so both count.
+    """
+    problems = []
+    for spec in expected:
+        props = (nodes.get(spec["name"]) or {}).get("properties") or {}
+        found = dict((key, _int(props.get(key))) for key in ("cpus", "memory_mb", "local_gb"))
+        if found["cpus"] != spec["vcpus"]:
+            problems.append("%s: inspected %s CPUs, the lab gives it %d" % (spec["name"], found["cpus"], spec["vcpus"]))
+        if found["memory_mb"] is None or abs(found["memory_mb"] - spec["memory_mb"]) > 64:
+            problems.append("%s: inspected %s MiB of memory, the lab gives it %d"
+                            % (spec["name"], found["memory_mb"], spec["memory_mb"]))
+        if found["local_gb"] not in (spec["disk_gb"], spec["disk_gb"] - 1):
+            problems.append("%s: inspected a %s GiB root disk, the lab gives it %d"
+                            % (spec["name"], found["local_gb"], spec["disk_gb"]))
+    return problems
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class Cli(object):

@@ -12,10 +12,16 @@ module: overcloud_node_import
 short_description: Register a lab's overcloud nodes in the undercloud's Ironic and wait for them
 version_added: "0.1.0"
 description:
-  - Runs C(openstack overcloud node import [--introspect] [--provide] instackenv.json) on the
-    undercloud when a lab node is missing from Ironic or not yet in its target state, then
-    waits until every lab node is C(available) (with I(provide)) or C(manageable), and fails
-    naming each node that is not, with Ironic's last error.
+  - Runs C(openstack overcloud node import instackenv.json) on the undercloud when a lab node is
+    missing from Ironic, then with I(introspect) inspects every node not inspected yet, all at once,
+    and checks what inspection found (CPUs, memory, root disk) against I(expected); then with
+    I(provide) makes the nodes C(available). It waits for each step and fails naming each node
+    that does not get there, with Ironic's last error.
+  - Introspection goes through Ironic's own API (C(baremetal node manage), C(baremetal node
+    inspect)), the calls tripleo-ansible's introspection module makes under C(overcloud node
+    import --introspect). They work with ironic-inspector behind Ironic (an undercloud up to Zed)
+    and with Ironic's built-in agent inspection alike, where C(--introspect) also needs
+    tripleo-ansible's playbook on the machine and ironic-inspector's own API for the data.
   - Re-running changes nothing once every node is in its target state; TripleO's import itself
     matches existing nodes by MAC or BMC address and never duplicates them.
   - C(overcloud node provide) exits 0 even when Ironic refuses a node, so the module checks the
@@ -39,9 +45,17 @@ options:
     elements: str
     required: true
   introspect:
-    description: Introspect the nodes while importing them.
+    description: Inspect the nodes (once; a node Ironic has inspected already is not inspected again).
     type: bool
     default: true
+  expected:
+    description:
+      - What each node should have, from the lab description, checked after inspection. Dicts with
+        C(name), C(vcpus), C(memory_mb) and C(disk_gb) (the root disk). Nodes not listed are not
+        checked.
+    type: list
+    elements: dict
+    default: []
   provide:
     description: Make the nodes C(available); otherwise they end C(manageable).
     type: bool
@@ -53,7 +67,8 @@ options:
   state:
     description:
       - C(present) registers the nodes; C(absent) deletes the listed nodes from Ironic (the
-        lab's teardown), and no other node.
+        lab's teardown), and no other node. A node Ironic would not delete as it is (deployed,
+        failed, busy, or holding an instance) is put in maintenance mode first.
     type: str
     choices: [present, absent]
     default: present
@@ -87,7 +102,12 @@ commands:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import Cli, check_states
+from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import (
+    Cli, check_states, inspection_mismatches)
+
+
+# What Ironic deletes without maintenance mode (allow_deleting_available_nodes is on by default).
+DELETABLE_STATES = ("manageable", "enroll", "adopt failed", "available")
 
 
 def summary(nodes, names):
@@ -103,6 +123,7 @@ def main():
             instackenv=dict(type="path"),
             nodes=dict(type="list", elements="str", required=True),
             introspect=dict(type="bool", default=True),
+            expected=dict(type="list", elements="dict", default=[]),
             provide=dict(type="bool", default=True),
             timeout=dict(type="int", default=1800),
             state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -113,48 +134,77 @@ def main():
     p = module.params
     cli = Cli(module, p["openstack"], p["rc_file"])
     if p["state"] == "absent":
-        present = [name for name in p["nodes"] if name in cli.nodes()]
-        commands = [["baremetal", "node", "delete"] + present] if present else []
-        if commands and not module.check_mode:
-            cli.run(*commands[0])
+        nodes = cli.nodes()
+        present = [name for name in p["nodes"] if name in nodes]
+        # Ironic deletes a node that is deployed, failed or busy only in maintenance mode; the
+        # lab's VMs go next, so there is nothing left to clean up on them.
+        stuck = [name for name in present if nodes[name]["provision_state"] not in DELETABLE_STATES
+                 or nodes[name].get("instance_uuid")]
+        commands = []
+        if stuck:
+            commands.append(["baremetal", "node", "maintenance", "set", "--reason",
+                             "labkit.tripleo teardown of the lab"] + stuck)
+        if present:
+            commands.append(["baremetal", "node", "delete"] + present)
+        if not module.check_mode:
+            for command in commands:
+                cli.run(*command)
         module.exit_json(changed=bool(commands), nodes=[{"name": n, "provision_state": "deleted"} for n in present],
                          commands=commands)
     target = "available" if p["provide"] else "manageable"
     names = p["nodes"]
     nodes = cli.nodes()
     problems = check_states(nodes, names, target)
+    uninspected = [n for n in names if p["introspect"] and not (nodes.get(n) or {}).get("inspected")]
     commands = []
-    if not problems:
+    if not problems and not uninspected:
         module.exit_json(changed=False, nodes=summary(nodes, names), commands=commands)
 
     needs_import = [x["name"] for x in problems if x["state"] in ("missing", "enroll")]
     if needs_import:
-        command = ["overcloud", "node", "import"]
-        if p["introspect"]:
-            command.append("--introspect")
-        if p["provide"]:
-            command.append("--provide")
-        commands.append(command + [p["instackenv"]])
+        commands.append(["overcloud", "node", "import", p["instackenv"]])
+    if uninspected:
+        available = [n for n in uninspected if (nodes.get(n) or {}).get("provision_state") == "available"]
+        if available:
+            commands.append(["baremetal", "node", "manage"] + available)
+        commands.append(["baremetal", "node", "inspect"] + uninspected)
     if module.check_mode:
-        if not needs_import and p["provide"]:
-            commands.append(["overcloud", "node", "provide"] + [x["name"] for x in problems])
+        if p["provide"]:
+            commands.append(["overcloud", "node", "provide"] + sorted(set(x["name"] for x in problems)
+                                                                      | set(uninspected)))
         module.exit_json(changed=True, nodes=summary(nodes, names), commands=commands)
 
-    if needs_import:
-        cli.run(*commands[-1])
-        nodes, problems = cli.wait(names, target, p["timeout"])
+    for command in commands:
+        cli.run(*command)
+        if command[:3] == ["overcloud", "node", "import"]:
+            nodes, problems = cli.wait(names, "manageable", p["timeout"])
+            fail_on(module, problems, names, "manageable", nodes, commands)
+        elif command[:3] == ["baremetal", "node", "manage"]:
+            cli.wait(command[3:], "manageable", p["timeout"])
+        elif command[:3] == ["baremetal", "node", "inspect"]:
+            nodes, problems = cli.wait(names, "manageable", p["timeout"])
+            fail_on(module, problems, names, "manageable after inspection", nodes, commands)
+    if p["introspect"]:
+        mismatches = inspection_mismatches(nodes, [e for e in p["expected"] if e.get("name") in names])
+        if mismatches:
+            module.fail_json(msg="inspection found nodes unlike the lab description: %s" % "; ".join(mismatches),
+                             nodes=summary(nodes, names), commands=commands, changed=True)
     if p["provide"]:
-        manageable = [x["name"] for x in problems if x["state"] == "manageable"]
+        manageable = [n for n in names if (nodes.get(n) or {}).get("provision_state") == "manageable"]
         if manageable:
             commands.append(["overcloud", "node", "provide"] + manageable)
             cli.run(*commands[-1])
             nodes, problems = cli.wait(names, target, p["timeout"])
+            fail_on(module, problems, names, target, nodes, commands)
+    module.exit_json(changed=True, nodes=summary(nodes, names), commands=commands)
+
+
+def fail_on(module, problems, names, target, nodes, commands):
     if problems:
         module.fail_json(msg="%d of %d nodes did not reach %s: %s" % (
             len(problems), len(names), target,
             "; ".join("%s (%s: %s)" % (x["name"], x["state"], x["error"]) for x in problems)),
             nodes=summary(nodes, names), commands=commands, changed=True)
-    module.exit_json(changed=True, nodes=summary(nodes, names), commands=commands)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ INVENTORY = "tests/integration/inventory-tripleo"
 NODE = "itestbm-node-1"
 STATE = "/opt/labkit-test/bm-state"
 DISK_MARKER = "labkit-disk-image: booted from disk"
+METALSMITH = str(OPENSTACK.parent / "metalsmith")
 TIMINGS = REPO / "artifacts" / "itestbm" / "lifecycle-timings.json"
 
 
@@ -81,17 +82,18 @@ def test_node_inspected_deployed_and_booted_from_disk(ironic):
     start = time.time()
     rc, out = lab_playbook("site.yml")
     assert rc == 0, out[-4000:]
-    timings["build_and_import"] = round(time.time() - start, 1)
+    timings["build_register_inspect_provide"] = round(time.time() - start, 1)
+    # The register phase imported the project's instackenv.json, inspected the node through
+    # Ironic (powered on through the lab's BMC, PXE, the agent reporting back), checked the
+    # inspected CPUs, memory and disk against the lab, and provided it.
+    assert "baremetal', 'node', 'inspect'" in out or "inspect" in out
     node = ironic.node(NODE)
-    assert node["provision_state"] == "manageable", node
+    assert node["provision_state"] == "available", node
+    assert node["inspection_finished_at"], node
     assert node["driver"] == "ipmi" and node["boot_interface"] == "ipxe" and node["inspect_interface"] == "agent"
     described = [vm for vm in lab_json()["vms"] if vm["name"] == NODE][0]
     console = described["console_log"]
 
-    # Inspection: Ironic powers the node on through the lab's BMC, the agent reports back.
-    ironic.openstack("baremetal", "node", "inspect", NODE)
-    timings.update(("inspect_" + k, v) for k, v in ironic.wait_state([NODE], "manageable", 900).items())
-    timings["inspection"] = timings.pop("inspect_" + NODE)
     inventory = ironic.inventory(NODE)["inventory"]
     macs = sorted(i["mac_address"].lower() for i in inventory["interfaces"])
     assert macs == sorted(n["mac"] for n in described["nics"]), (macs, described["nics"])
@@ -101,18 +103,14 @@ def test_node_inspected_deployed_and_booted_from_disk(ironic):
     disks = dict((d["name"], d["size"]) for d in inventory["disks"])
     assert disks.get("/dev/vda") == described["disks"][0]["size_gb"] * 1024 ** 3, disks
     assert inventory["boot"]["current_boot_mode"] == "bios"
-    properties = ironic.node(NODE)["properties"]
-    assert int(properties["cpus"]) == described["vcpus"] and int(properties["local_gb"]) >= 5, properties
-    assert ironic.node(NODE)["power_state"] == "power off"  # the agent powered it off again
+    assert node["power_state"] == "power off"  # the agent powered it off again
     assert "labkit-ipa: starting agent" in open(console, errors="replace").read()
-
-    ironic.openstack("baremetal", "node", "provide", NODE)
-    timings["provide"] = ironic.wait_state([NODE], "available", 300)[NODE]
 
     # Deploy with metalsmith: no Glance, no Neutron, the image over HTTP with its checksum.
     deploy_start = time.time()
     proc = subprocess.run(
-        [str(OPENSTACK.parent / "metalsmith"), "--os-cloud", "undercloud", "deploy", "--image",
+        # -q: metalsmith's summary asks Neutron for the node's addresses; there is no Neutron here.
+        [METALSMITH, "-q", "--os-cloud", "undercloud", "deploy", "--image",
          "http://%s:8080/images/disk.raw" % ironic.ip, "--image-checksum", ironic.image_sha256,
          "--resource-class", "baremetal", "--candidate", NODE, "--hostname", NODE],
         env=ironic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
@@ -123,7 +121,9 @@ def test_node_inspected_deployed_and_booted_from_disk(ironic):
     timings["booted_from_disk_after_deploy"] = round(time.time() - deploy_start, 1)
 
     undeploy_start = time.time()
-    ironic.openstack("baremetal", "node", "undeploy", NODE)
+    proc = subprocess.run([METALSMITH, "-q", "--os-cloud", "undercloud", "undeploy", NODE], env=ironic.env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     ironic.wait_state([NODE], "available", 600)
     timings["undeploy"] = round(time.time() - undeploy_start, 1)
     TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))

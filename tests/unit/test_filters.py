@@ -33,7 +33,7 @@ def test_filters_are_registered():
                             "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
                             "ovs_table", "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
                             "undercloud_commands", "overcloud_validation_commands", "boot_check_plan",
-                            "boot_check_report"}
+                            "boot_check_report", "node_hardware"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 
@@ -174,3 +174,9 @@ def test_undercloud_image_needs_a_key_and_a_management_address(lab):
         lab_filters.lab_model(lab)
     assert "lab.tripleo.ssh_public_key: is required" in str(err.value)
     assert "lab.tripleo.management.address: is required" in str(err.value)
+
+
+def test_node_hardware_is_what_inspection_should_find(model):
+    assert lab_filters.node_hardware(model) == [
+        {"name": "control-1", "vcpus": 8, "memory_mb": 32768, "disk_gb": 60},
+        {"name": "compute-1", "vcpus": 12, "memory_mb": 32768, "disk_gb": 60}]
