@@ -7,7 +7,7 @@ ARGS   ?=
 # molecule and ansible-lint call ansible-config, ansible-playbook... by name.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup daemons lab teardown test unit integration molecule lint bench
+.PHONY: setup daemons lab teardown test unit integration slow molecule lint bench
 
 setup:
 	scripts/setup
@@ -28,7 +28,11 @@ lint: setup
 	$(BIN)/ansible-lint --profile production
 
 integration: daemons
-	$(BIN)/pytest tests/integration -q
+	$(BIN)/pytest tests/integration -q -m "not slow"
+
+# Longer real runs (two nodes through the whole bare-metal life cycle at once).
+slow: daemons
+	$(BIN)/pytest tests/integration -q -m slow
 
 molecule: daemons
 	$(BIN)/molecule test

@@ -17,6 +17,10 @@ if str(REPO / "collections") not in sys.path:
 LABS = pathlib.Path(__file__).resolve().parent / "labs"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: more nodes or longer runs than every CI run needs (make slow)")
+
+
 def host_state():
     out = subprocess.run(["/usr/bin/python3", str(REPO / "tests" / "host_state.py")], check=True,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout

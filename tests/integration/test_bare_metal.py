@@ -1,14 +1,18 @@
-"""The whole bare-metal life cycle of a lab node, with a real Ironic and a real agent ramdisk.
+"""The whole bare-metal life cycle of lab nodes, with a real Ironic and a real agent ramdisk.
 
-site.yml builds the lab and imports the project's own instackenv.json through real
-python-tripleoclient into Ironic 39 running in a namespace on the lab's provisioning VLAN
-(tests/integration/baremetal.py). Then Ironic powers the node on through the lab's BMC, it
-PXE-boots iPXE and the agent ramdisk (built from Debian packages and PyPI by
-tests/ironic/ipa/build-ramdisk), is inspected, and the inspected inventory is checked against
-the lab description; it is made available, deployed by metalsmith with Ironic's direct deploy
-(a small whole-disk image from tests/ironic/ipa/build-disk-image), boots from its disk (seen
-on its serial console log), is undeployed, and the lab is torn down.
+site.yml builds the lab and its register phase imports the project's own instackenv.json
+through real python-tripleoclient into Ironic 39 running in a namespace on the lab's
+provisioning VLAN (tests/integration/baremetal.py), inspects every node through Ironic (powered
+on through the lab's BMC, PXE and iPXE, the agent ramdisk built by tests/ironic/ipa/build-ramdisk
+reporting back), checks what inspection found against the lab and provides the nodes. The tests
+then check the inspected inventory against lab.json, deploy with metalsmith and Ironic's direct
+deploy (a small whole-disk image from tests/ironic/ipa/build-disk-image), watch the node boot
+that disk on its serial console, undeploy, and tear the lab down.
+
+IPMI (VirtualBMC) runs the whole cycle; Redfish (sushy-tools) runs it up to inspection; two
+nodes at once are in the `slow` marker.
 """
+import contextlib
 import json
 import subprocess
 import time
@@ -23,20 +27,20 @@ from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import no
 
 LAB = LABS / "itestbm.yml"
 INVENTORY = "tests/integration/inventory-tripleo"
-NODE = "itestbm-node-1"
 STATE = "/opt/labkit-test/bm-state"
+NAMESPACE = "itestbm-prov"
 DISK_MARKER = "labkit-disk-image: booted from disk"
 METALSMITH = str(OPENSTACK.parent / "metalsmith")
-TIMINGS = REPO / "artifacts" / "itestbm" / "lifecycle-timings.json"
+ARTIFACTS = REPO / "artifacts" / "itestbm"
 
 
-def lab_playbook(name, *args):
+def lab_playbook(lab, name, *args):
     extra = ["--skip-tags", "undercloud,deploy,validate"] if name == "site.yml" else []
-    return playbook(name, "-i", INVENTORY, "-e", "@%s" % LAB, *(list(args) + extra))
+    return playbook(name, "-i", INVENTORY, "-e", "@%s" % lab, *(list(args) + extra))
 
 
-def lab_json():
-    return json.loads((REPO / "artifacts" / "itestbm" / "lab.json").read_text())
+def described(name):
+    return [vm for vm in json.loads((ARTIFACTS / "lab.json").read_text())["vms"] if vm["name"] == name][0]
 
 
 def wait_for_console(path, text, timeout):
@@ -51,80 +55,120 @@ def wait_for_console(path, text, timeout):
     return False
 
 
-@pytest.fixture(scope="module")
-def ironic():
-    spec = yaml.safe_load(LAB.read_text())["lab"]
-    lab_playbook("playbooks/teardown.yml")
+def metalsmith(ironic, *args):
+    # -q: metalsmith's summary asks Neutron for the node's addresses; there is no Neutron here.
+    proc = subprocess.run([METALSMITH, "-q", "--os-cloud", "undercloud"] + list(args), env=ironic.env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert proc.returncode == 0, proc.stderr[-3000:] + ironic.log_tail()
+
+
+@contextlib.contextmanager
+def bare_metal_lab(tmp_path, bmc=None, nodes=1):
+    """The itestbm lab (with ``bmc`` and ``nodes`` nodes) on its bridge, and Ironic beside it."""
+    spec = yaml.safe_load(LAB.read_text())
+    if bmc:
+        spec["lab"]["bmc"] = bmc
+    template = spec["lab"]["nodes"][0]
+    spec["lab"]["nodes"] = [dict(template, name="itestbm-node-%d" % (i + 1)) for i in range(nodes)]
+    lab = tmp_path / "itestbm.yml"
+    lab.write_text(yaml.safe_dump(spec))
+    lab_playbook(lab, "playbooks/teardown.yml")
     ramdisk, image = build("build-ramdisk"), build("build-disk-image")
-    # Built first: the namespace goes on the lab's bridge.
-    rc, out = playbook("site.yml", "-e", "@%s" % LAB, "--tags", "network")
+    # The bridge first: Ironic's namespace hangs on it.
+    rc, out = playbook("site.yml", "-e", "@%s" % lab, "--tags", "network")
     assert rc == 0, out[-3000:]
     # Ironic stands where the undercloud will: its local_ip, its introspection pool.
-    plan = pxe_responder.plan(normalize(spec))
-    harness = BareMetalIronic("itestbm-prov", spec["network"]["bridge"], plan["vlan"], plan["address"],
+    plan = pxe_responder.plan(normalize(spec["lab"]))
+    harness = BareMetalIronic(NAMESPACE, spec["lab"]["network"]["bridge"], plan["vlan"], plan["address"],
                               (plan["pool_start"], plan["pool_end"]), [n["mac"] for n in plan["nodes"]],
-                              [(n["bmc"]["type"], n["bmc"]["port"]) for n in plan["nodes"]], STATE)
-    harness.start(ramdisk, image)
+                              sorted(set((n["bmc"]["type"], n["bmc"]["port"]) for n in plan["nodes"])), STATE)
     harness.image_sha256 = (image / "disk.raw.sha256").read_text().split()[0]
-    yield harness
+    torn_down = False
     try:
-        rc, out = lab_playbook("playbooks/teardown.yml")
+        harness.start(ramdisk, image)
+        yield harness, lab, [n["name"] for n in spec["lab"]["nodes"]]
+        rc, out = lab_playbook(lab, "playbooks/teardown.yml")
         assert rc == 0, out[-3000:]
+        torn_down = True
     finally:
         harness.stop()
+        if not torn_down:
+            lab_playbook(lab, "playbooks/teardown.yml")
     state = host_state()
-    assert "itestbm-prov" not in state["netns"]
+    assert NAMESPACE not in state["netns"]
     assert not [a for a in state["host_addresses"] if " 192.168." in a], state["host_addresses"]
+    assert not [f for f in state["console_logs"] if f.startswith("itestbm-")], state["console_logs"]
 
 
-def test_node_inspected_deployed_and_booted_from_disk(ironic):
+def register_and_inspect(ironic, lab, names, driver):
+    """site.yml's register phase: import, inspection of every node at once, checks, provide."""
+    start = time.time()
+    rc, out = lab_playbook(lab, "site.yml")
+    assert rc == 0, out[-4000:] + ironic.log_tail()
+    seconds = round(time.time() - start, 1)
+    for name in names:
+        node = ironic.node(name)
+        assert node["provision_state"] == "available", node
+        assert node["inspection_finished_at"], node
+        assert (node["driver"], node["boot_interface"], node["inspect_interface"]) == (driver, "ipxe", "agent")
+        assert node["power_state"] == "power off"  # the agent powered it off again
+        vm = described(name)
+        inventory = ironic.inventory(name)["inventory"]
+        # Every NIC with the MAC the lab gave it, and the provisioning one is the one that booted.
+        macs = sorted(i["mac_address"].lower() for i in inventory["interfaces"])
+        assert macs == sorted(n["mac"] for n in vm["nics"]), (macs, vm["nics"])
+        assert inventory["boot"]["pxe_interface"].lower() == vm["provisioning_mac"]
+        assert inventory["cpu"]["count"] == vm["vcpus"]
+        assert abs(inventory["memory"]["physical_mb"] - vm["memory_mb"]) <= 64, inventory["memory"]
+        disks = dict((d["name"], d["size"]) for d in inventory["disks"])
+        assert disks.get("/dev/vda") == vm["disks"][0]["size_gb"] * 1024 ** 3, disks
+        assert inventory["boot"]["current_boot_mode"] == "bios"
+        assert "labkit-ipa: starting agent" in open(vm["console_log"], errors="replace").read()
+    return seconds
+
+
+def deploy_and_boot(ironic, names):
+    """metalsmith deploys every node at once; each boots its disk; then undeploy."""
     timings = {}
     start = time.time()
-    rc, out = lab_playbook("site.yml")
-    assert rc == 0, out[-4000:]
-    timings["build_register_inspect_provide"] = round(time.time() - start, 1)
-    # The register phase imported the project's instackenv.json, inspected the node through
-    # Ironic (powered on through the lab's BMC, PXE, the agent reporting back), checked the
-    # inspected CPUs, memory and disk against the lab, and provided it.
-    assert "baremetal', 'node', 'inspect'" in out or "inspect" in out
-    node = ironic.node(NODE)
-    assert node["provision_state"] == "available", node
-    assert node["inspection_finished_at"], node
-    assert node["driver"] == "ipmi" and node["boot_interface"] == "ipxe" and node["inspect_interface"] == "agent"
-    described = [vm for vm in lab_json()["vms"] if vm["name"] == NODE][0]
-    console = described["console_log"]
+    for name in names:
+        metalsmith(ironic, "deploy", "--no-wait", "--image", "http://%s:8080/images/disk.raw" % ironic.ip,
+                   "--image-checksum", ironic.image_sha256, "--resource-class", "baremetal",
+                   "--candidate", name, "--hostname", name)
+    ironic.wait_state(names, "active", 900)
+    timings["deploy"] = round(time.time() - start, 1)
+    for name in names:
+        console = described(name)["console_log"]
+        assert wait_for_console(console, DISK_MARKER, 180), open(console, errors="replace").read()[-3000:]
+    timings["booted_from_disk"] = round(time.time() - start, 1)
+    start = time.time()
+    for name in names:
+        metalsmith(ironic, "undeploy", "--no-wait", name)
+    ironic.wait_state(names, "available", 600)
+    timings["undeploy"] = round(time.time() - start, 1)
+    return timings
 
-    inventory = ironic.inventory(NODE)["inventory"]
-    macs = sorted(i["mac_address"].lower() for i in inventory["interfaces"])
-    assert macs == sorted(n["mac"] for n in described["nics"]), (macs, described["nics"])
-    assert inventory["boot"]["pxe_interface"].lower() == described["provisioning_mac"]
-    assert inventory["cpu"]["count"] == described["vcpus"]
-    assert abs(inventory["memory"]["physical_mb"] - described["memory_mb"]) <= 64, inventory["memory"]
-    disks = dict((d["name"], d["size"]) for d in inventory["disks"])
-    assert disks.get("/dev/vda") == described["disks"][0]["size_gb"] * 1024 ** 3, disks
-    assert inventory["boot"]["current_boot_mode"] == "bios"
-    assert node["power_state"] == "power off"  # the agent powered it off again
-    assert "labkit-ipa: starting agent" in open(console, errors="replace").read()
 
-    # Deploy with metalsmith: no Glance, no Neutron, the image over HTTP with its checksum.
-    deploy_start = time.time()
-    proc = subprocess.run(
-        # -q: metalsmith's summary asks Neutron for the node's addresses; there is no Neutron here.
-        [METALSMITH, "-q", "--os-cloud", "undercloud", "deploy", "--image",
-         "http://%s:8080/images/disk.raw" % ironic.ip, "--image-checksum", ironic.image_sha256,
-         "--resource-class", "baremetal", "--candidate", NODE, "--hostname", NODE],
-        env=ironic.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:] + ironic.log_tail()
-    ironic.wait_state([NODE], "active", 900)
-    timings["deploy"] = round(time.time() - deploy_start, 1)
-    assert wait_for_console(console, DISK_MARKER, 180), open(console, errors="replace").read()[-3000:]
-    timings["booted_from_disk_after_deploy"] = round(time.time() - deploy_start, 1)
+def test_ipmi_node_inspected_deployed_and_booted_from_disk(tmp_path):
+    with bare_metal_lab(tmp_path) as (ironic, lab, names):
+        timings = {"build_register_inspect_provide": register_and_inspect(ironic, lab, names, "ipmi")}
+        timings.update(deploy_and_boot(ironic, names))
+        # A second run finds every node inspected and available: nothing is done again.
+        rc, out = lab_playbook(lab, "site.yml", "--tags", "register")
+        assert rc == 0 and "Register the overcloud nodes and wait for them] ***\nok:" in out, out[-3000:]
+        print("bare-metal life cycle, 1 node, IPMI (s):", json.dumps(timings, sort_keys=True))
 
-    undeploy_start = time.time()
-    proc = subprocess.run([METALSMITH, "-q", "--os-cloud", "undercloud", "undeploy", NODE], env=ironic.env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    ironic.wait_state([NODE], "available", 600)
-    timings["undeploy"] = round(time.time() - undeploy_start, 1)
-    TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))
-    print("bare-metal life cycle timings (s):", json.dumps(timings, sort_keys=True))
+
+def test_redfish_node_inspected(tmp_path):
+    with bare_metal_lab(tmp_path, bmc={"type": "redfish", "address": "127.0.0.1", "port": 7353}) as \
+            (ironic, lab, names):
+        seconds = register_and_inspect(ironic, lab, names, "redfish")
+        print("bare-metal register + inspection, 1 node, Redfish: %s s" % seconds)
+
+
+@pytest.mark.slow
+def test_two_nodes_inspected_and_deployed_at_once(tmp_path):
+    with bare_metal_lab(tmp_path, nodes=2) as (ironic, lab, names):
+        timings = {"build_register_inspect_provide": register_and_inspect(ironic, lab, names, "ipmi")}
+        timings.update(deploy_and_boot(ironic, names))
+        print("bare-metal life cycle, 2 nodes, IPMI (s):", json.dumps(timings, sort_keys=True))
