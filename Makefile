@@ -42,3 +42,5 @@ test: unit lint integration molecule
 bench: daemons
 	$(BIN)/python bench/host_build.py $(ARGS)
 	$(BIN)/python bench/bmc_types.py
+	tests/ironic/setup
+	$(BIN)/python bench/bare_metal.py
