@@ -73,10 +73,10 @@ def booted_script():
             "sleep 600 || shell\n")
 
 
-def responder_addresses(cidr, server_address, first, last):
+def responder_addresses(address, first, last):
     """(server address with prefix, netmask) for the namespace, checked against the pool."""
-    network = ipaddress.ip_network(cidr, strict=False)
-    server = ipaddress.ip_interface(server_address).ip
+    network = ipaddress.ip_interface(address).network
+    server = ipaddress.ip_interface(address).ip
     for what, address in (("server", server), ("pool start", ipaddress.ip_address(first)),
                           ("pool end", ipaddress.ip_address(last))):
         if address not in network:

@@ -153,6 +153,7 @@ nodes:
 
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -169,6 +170,9 @@ from ansible_collections.labkit.tripleo.plugins.module_utils.netns import VlanNa
 
 PARALLEL = 8
 POWER_WAIT = 30
+MAC_RE = re.compile(r"([0-9a-f]{2}:){5}[0-9a-f]{2}\Z")
+# The lab name becomes a namespace name, a directory and an OVS mark.
+LAB_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
 
 
 # --------------------------------------------------------------- BMCs
@@ -360,8 +364,11 @@ def run_check(module, params, space, server_ip, netmask, address):
                 module.fail_json(msg="dnsmasq did not start in namespace %s: %s" % (space.name, out.read().strip()))
 
         progress = pxe.BootProgress(nodes)
-        power_errors = on_every_node(params, lambda node, bmc: (network_boot(bmc),
-                                                                progress.powered_on(node["mac"], time.time())))
+
+        def boot(node, bmc):
+            network_boot(bmc)
+            progress.powered_on(node["mac"], time.time())
+        power_errors = on_every_node(params, boot)
         dns_tail, http_tail = Tail(dnsmasq_log), Tail(http_log)
         gave_up = set()
         waiting = [n for n in nodes if not power_errors[n["name"]]]
@@ -462,10 +469,15 @@ def main():
     )
     params = module.params
     try:
-        address, netmask = pxe.responder_addresses(params["address"], params["address"],
-                                                   params["pool_start"], params["pool_end"])
+        address, netmask = pxe.responder_addresses(params["address"], params["pool_start"], params["pool_end"])
     except ValueError as exc:
         module.fail_json(msg="boot check addresses: %s" % exc)
+    # MACs reach dnsmasq's command line, where a comma would add options.
+    bad = [n.get("name") for n in params["nodes"] if not MAC_RE.match(str(n.get("mac", "")).lower())]
+    if bad:
+        module.fail_json(msg="boot check: nodes without a valid MAC address: %s" % ", ".join(map(str, bad)))
+    if not LAB_RE.match(params["lab"]):
+        module.fail_json(msg="boot check: %r is not a lab name" % params["lab"])
     params["work_dir"] = os.path.join(params["work_dir"], params["lab"])
     space = VlanNamespace(lambda argv: module.run_command(argv), pxe.namespace_name(params["lab"]),
                           params["bridge"], pxe.port_name(params["lab"]), params["vlan"], params["lab"])

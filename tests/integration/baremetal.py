@@ -80,7 +80,7 @@ class BareMetalIronic(object):
         why = self.space.preflight()
         assert why is None, why
         self.space.create(self.address)
-        netmask = pxe.responder_addresses(self.address, self.address, *self.pool)[1]
+        netmask = pxe.responder_addresses(self.address, *self.pool)[1]
         argv = pxe.dnsmasq_argv("dnsmasq", self.space.port, self.ip, self.pool[0], self.pool[1], netmask,
                                 self.macs, str(self.state / "dnsmasq.log"), str(self.state / "leases"),
                                 http_port=HTTP_PORT)

@@ -152,12 +152,12 @@ def test_offers_to_other_transactions_or_other_messages_are_not_ours():
 
 
 def test_responder_addresses_checked_against_the_pool():
-    assert pxe.responder_addresses("192.168.24.1/24", "192.168.24.1/24", "192.168.24.51", "192.168.24.100") == \
+    assert pxe.responder_addresses("192.168.24.1/24", "192.168.24.51", "192.168.24.100") == \
         ("192.168.24.1/24", "255.255.255.0")
     with pytest.raises(ValueError, match="inside the pool"):
-        pxe.responder_addresses("192.168.24.60/24", "192.168.24.60/24", "192.168.24.51", "192.168.24.100")
+        pxe.responder_addresses("192.168.24.60/24", "192.168.24.51", "192.168.24.100")
     with pytest.raises(ValueError, match="outside"):
-        pxe.responder_addresses("192.168.24.1/24", "192.168.24.1/24", "192.168.25.51", "192.168.25.100")
+        pxe.responder_addresses("192.168.24.1/24", "192.168.25.51", "192.168.25.100")
 
 
 def test_names_fit_linux_and_differ_between_labs():
