@@ -73,7 +73,10 @@ class Sampler(threading.Thread):
         while not self.stop:
             now = time.time()
             for name in self.names:
-                dom = conn.lookupByName(name)
+                try:
+                    dom = conn.lookupByName(name)
+                except libvirt.libvirtError:
+                    continue  # torn down under the sampler
                 if dom.isActive():
                     self.mark(name, "power_on", now)
                     pid = open("/run/libvirt/qemu/%s.pid" % name).read().strip()
@@ -96,7 +99,8 @@ class Sampler(threading.Thread):
                     self.mark(ips[match.group(1)], "agent_first_call", now)
             try:
                 url = "http://127.0.0.1:6386/v1/nodes?fields=name,provision_state,inspection_finished_at"
-                nodes = json.loads(urllib.request.urlopen(url, timeout=2).read())["nodes"]
+                request = urllib.request.Request(url, headers={"X-OpenStack-Ironic-API-Version": "1.81"})
+                nodes = json.loads(urllib.request.urlopen(request, timeout=2).read())["nodes"]
             except OSError:
                 nodes = []
             for node in nodes:
