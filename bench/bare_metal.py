@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: the bare-metal life cycle of the lab's default node size, for 1 and 2 nodes at once.
 
-For each node count it builds the itestbm lab (tests/integration/labs/itestbm.yml, the
-default lab's node size: 1024 MiB), starts the real Ironic of the bare-metal tests in a
+For each node count it builds the itestbm lab (tests/integration/labs/itestbm.yml) with nodes
+of the default lab's size (inventories/default: 1 vCPU, 1024 MiB, 10 GiB), starts the real Ironic of the bare-metal tests in a
 namespace on the lab's provisioning VLAN (tests/integration/baremetal.py), runs site.yml (the
 register phase imports, inspects every node at once and provides), then deploys every node at
 once with metalsmith and waits for each to boot its disk; then tears everything down.
@@ -121,7 +121,10 @@ def disk_marker_seen(path):
 
 def run(count, workdir):
     spec = yaml.safe_load(lifecycle.LAB.read_text())
-    template = spec["lab"]["nodes"][0]
+    # The default lab's node size (inventories/default): vCPUs, memory and root disk.
+    default = yaml.safe_load((REPO / "inventories" / "default" / "group_vars" / "all.yml").read_text())
+    size = dict((k, default["lab"]["nodes"][0][k]) for k in ("vcpus", "memory_mb", "disk_gb"))
+    template = dict(spec["lab"]["nodes"][0], **size)
     spec["lab"]["nodes"] = [dict(template, name="itestbm-node-%d" % (i + 1)) for i in range(count)]
     lab = workdir / ("bench-%d.yml" % count)
     lab.write_text(yaml.safe_dump(spec))
