@@ -202,3 +202,21 @@ def test_foreign_objects_survived_converge(host):
     assert "foreign-net" in virsh(host, "net-list", "--all", "--name").split()
     assert host.run("ovs-vsctl br-exists foreign-br0").rc == 0
     assert host.file("/var/lib/libvirt/images/default-leftover-vda.qcow2").exists
+
+
+def test_every_node_of_the_default_lab_network_boots(host):
+    """The boot check on the default lab: each node PXE-boots through its VirtualBMC."""
+    report_file = ARTIFACTS / "boot-check.json"
+    if report_file.exists():
+        report_file.unlink()
+    run = host.run("cd %s && .venv/bin/ansible-playbook site.yml -i inventories/default --tags boot_check" % REPO)
+    assert run.rc == 0, run.stdout[-3000:]
+    report = json.loads(report_file.read_text())
+    assert report["ok"] is True and report["failed"] == []
+    assert [row["name"] for row in report["nodes"]] == [n["name"] for n in NODES]
+    for row, node in zip(report["nodes"], NODES):
+        assert row["mac"] == node["provisioning_mac"]
+        assert row["dhcp_seen"] and row["boot_file_fetched"] and row["boot_script_ran"], row
+    for node in NODES:
+        assert virsh(host, "domstate", node["name"]).strip() == "shut off"
+    assert "labkit-bootcheck-default" not in host.check_output("ip netns list")
