@@ -209,7 +209,9 @@ def test_every_node_of_the_default_lab_network_boots(host):
     report_file = ARTIFACTS / "boot-check.json"
     if report_file.exists():
         report_file.unlink()
-    run = host.run("cd %s && .venv/bin/ansible-playbook site.yml -i inventories/default --tags boot_check" % REPO)
+    # A clean environment: molecule's ANSIBLE_* settings are for its own playbooks.
+    run = host.run("cd %s && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=%s .venv/bin/ansible-playbook "
+                   "site.yml -i inventories/default --tags boot_check" % (REPO, os.environ.get("HOME", "/root")))
     assert run.rc == 0, run.stdout[-3000:]
     report = json.loads(report_file.read_text())
     assert report["ok"] is True and report["failed"] == []
