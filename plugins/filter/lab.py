@@ -12,17 +12,20 @@ short_description: Validate and normalise a lab description
 version_added: "0.1.0"
 description:
   - Checks the C(lab) variable against every rule of the lab description and returns the
-    normalised model that all roles consume (defaults filled in, disk paths, deterministic
-    MACs, BMC ports, the provisioning portgroup).
+    normalised model that all roles consume (defaults filled in, disk paths, MACs derived
+    from lab and VM name, BMC ports, the provisioning portgroup).
   - "Fails with every problem listed, each naming its field, for example
     C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups)."
   - The BMC password is never part of the model; C(bmc.password_given) says whether one was given.
-positional: _input
+positional: _input, bmc_ports
 options:
   _input:
     description: The lab description.
     type: dict
     required: true
+  bmc_ports:
+    description: BMC ports earlier runs gave nodes by name (the lab record); those nodes keep them.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -43,13 +46,21 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_u
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, check_public_key, normalize
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
-def lab_model(lab):
+def lab_model(lab, bmc_ports=None):
     try:
-        return normalize(lab)
+        return normalize(lab, bmc_ports)
+    except LabError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def lab_public_key(text):
+    """The SSH public key line for the undercloud, or an error naming lab.tripleo.ssh_public_key."""
+    try:
+        return check_public_key(text)
     except LabError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -275,7 +286,7 @@ def undercloud_seed(model, ssh_public_key):
 
 class FilterModule(object):
     def filters(self):
-        return {"lab_model": lab_model, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
+        return {"lab_model": lab_model, "lab_public_key": lab_public_key, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
                 "lab_summary": lab_summary, "instackenv": instackenv,
                 "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,

@@ -14,9 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import hashlib
 import ipaddress
 import re
+import struct
 
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import RELEASES
 from ansible_collections.labkit.tripleo.plugins.module_utils.undercloud_conf import (
@@ -39,14 +42,32 @@ REDFISH_DEFAULT_PORT = 8000
 DOMAIN_TYPES = ("auto", "kvm", "qemu")
 DISK_DEVICES = "abcdefghijklmnopqrstuvwxyz"
 
+# Names become domain names, file names (<lab>_<vm>-vdz.qcow2 and its temporary twin) and DNS
+# labels: 63 characters keeps every derived name far below the 255-byte file name limit.
+NAME_MAX = 63
 # \Z, not $: '$' also matches before a trailing newline, which would let "name\n" through.
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}\Z" % (NAME_MAX - 1))
+# No '_' in lab names: '_' separates the lab from the VM in file names (<lab>_<vm>-vda.qcow2),
+# so lab 'a' with VM 'b-c' and lab 'a-b' with VM 'c' never share a file.
 _LAB_NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
-_IFNAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,15}\Z")
-_USERNAME_RE = re.compile(r"[^\s]{1,16}\Z")
+# Not '-' first (an option to every command), not '.' or '..' (directories under /sys/class/net).
+_IFNAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
+# Printable ASCII without space; no ':' either, which separates user and password in htpasswd.
+_USERNAME_RE = re.compile(r"[!-9;-~]{1,16}\Z")
+# IPMI 2.0 passwords are at most 20 bytes; printable ASCII without space survives every config file.
+_PASSWORD_RE = re.compile(r"[!-~]{1,20}\Z")
 # Paths that reach XML and file operations: no spaces, quotes or shell/XML metacharacters.
 _ABS_PATH_RE = re.compile(r"/[A-Za-z0-9_./-]*\Z")
-# MACs are prefix:vm:nic, one byte each; index 0 is the first VM.
+_PATH_WHAT = "absolute path (letters, digits, '/', '.', '_', '-'; no '..')"
+# A command name or path: no shell metacharacters, not an option.
+_COMMAND_RE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*\Z")
+# Keys of undercloud.conf's [DEFAULT] section.
+_CONF_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
+# Anything below space and DEL: a newline in a value adds keys, sections or commands downstream.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Host directories a cloud image is never read from: a backing file there hands it to qemu.
+_SYSTEM_DIRS = ("/boot", "/dev", "/etc", "/proc", "/root", "/run", "/sys")
+_IMAGE_SUFFIXES = (".qcow2", ".img", ".raw")
 MAX_VMS = 256
 # What a node needs to be inspected and deployed by Ironic's agent: the agent ramdisk unpacks
 # to ~400 MB in RAM (1024 MiB was enough in the bare-metal proof), and the agent refuses root
@@ -200,20 +221,27 @@ _VM_SCHEMA = {
 _NODE_SCHEMA = dict(_VM_SCHEMA, profile=REQUIRED, bmc_port=None)
 
 
-def mac_prefix(lab_name):
-    """Two bytes derived from the lab name, so two labs on one host differ.
+def vm_mac_prefix(lab_name, vm_name):
+    """Five bytes that depend on the lab and the VM's name only, never on list position.
 
+    Adding, removing or reordering VMs leaves every other VM's MACs as they were.
     The first octet 0x52 is locally administered and unicast, as qemu's own
-    52:54:00 is; the last two octets are VM index and NIC index, which makes
-    MACs unique inside a lab by construction instead of by hash luck.
+    52:54:00 is; three bytes of a hash of lab and VM name follow, and the last
+    octet is the NIC's index. Two VMs of one lab whose hashes meet are refused
+    by name (``_check_unique_macs``), never silently given one MAC.
     """
-    digest = hashlib.sha256(lab_name.encode("utf-8")).hexdigest()
-    return "52:54:%s:%s" % (digest[0:2], digest[2:4])
+    digest = hashlib.sha256(("%s/%s" % (lab_name, vm_name)).encode("utf-8")).hexdigest()
+    return "52:54:%s:%s:%s" % (digest[0:2], digest[2:4], digest[4:6])
 
 
-def normalize(lab):
-    """Validate ``lab`` and return the normalised model, or raise LabError."""
+def normalize(lab, bmc_ports=None):
+    """Validate ``lab`` and return the normalised model, or raise LabError.
+
+    ``bmc_ports`` maps node names to the BMC ports an earlier run gave them (the lab record
+    on the virthost); those nodes keep them.
+    """
     check = _Checker()
+    _refuse_control_characters(check, lab, "lab")
     top = check.mapping(lab, "lab", _TOP_SCHEMA)
     if top is None:
         raise LabError(check.errors)
@@ -254,46 +282,45 @@ def normalize(lab):
         check.error("lab.nodes", "at most %d VMs per lab (undercloud included), got %d"
                     % (MAX_VMS, len(vms) + len(nodes)))
     _check_unique_names(check, vms + nodes)
-    _assign_bmc_ports(check, nodes, bmc)
+    _assign_bmc_ports(check, nodes, bmc, bmc_ports)
     tripleo = _normalize_tripleo(check, top["tripleo"], len(nodes), explicit="tripleo" in lab)
     checks = _normalize_checks(check, top["checks"])
-    warnings = _agent_warnings(nodes)
-
     if check.errors:
         raise LabError(check.errors)
+    warnings = _agent_warnings(nodes) + _exposure_warnings(bmc)
 
-    prefix = mac_prefix(name)
     images_dir = libvirt["images_dir"].rstrip("/")
     all_vms = vms + nodes
-    for vm_index, vm in enumerate(all_vms):
+    for vm in all_vms:
         vm.pop("path", None)
         vm["console_log"] = "%s/%s-console.log" % (libvirt["console_log_dir"].rstrip("/"), vm["name"])
         vm["disks"] = [
             {
                 "device": DISK_DEVICES[disk_index],
                 "size_gb": size,
-                "path": "%s/%s-%s-%s.qcow2" % (images_dir, name, vm["name"], "vd" + DISK_DEVICES[disk_index]),
+                "path": "%s/%s_%s-%s.qcow2" % (images_dir, name, vm["name"], "vd" + DISK_DEVICES[disk_index]),
             }
             for disk_index, size in enumerate([vm.pop("disk_gb")] + vm.pop("extra_disks_gb"))
         ]
         vm["nics"] = [
             {
                 "portgroup": portgroup,
-                "mac": "%s:%02x:%02x" % (prefix, vm_index, nic_index),
+                "mac": "%s:%02x" % (vm_mac_prefix(name, vm["name"]), nic_index),
                 "provisioning": portgroup == provisioning,
             }
             for nic_index, portgroup in enumerate(vm["nics"])
         ]
+    _check_unique_macs(all_vms)
 
     undercloud = vms[0] if vms else None
     if undercloud is not None:
         image = tripleo["undercloud_image"] if tripleo else None
         undercloud["image"] = image
-        undercloud["seed"] = "%s/%s-%s-seed.iso" % (images_dir, name, undercloud["name"]) if image else None
+        undercloud["seed"] = "%s/%s_%s-seed.iso" % (images_dir, name, undercloud["name"]) if image else None
         if image:
             # A URL is downloaded next to the disks; a path is used where it is.
             undercloud["disks"][0]["backing_image"] = (
-                "%s/%s-%s-base.qcow2" % (images_dir, name, undercloud["name"]) if "://" in image else image)
+                "%s/%s_%s-base.qcow2" % (images_dir, name, undercloud["name"]) if "://" in image else image)
         management = [nic for nic in undercloud["nics"] if not nic["provisioning"]]
         undercloud["management_mac"] = management[0]["mac"] if management else None
     elif tripleo and tripleo["undercloud_image"]:
@@ -311,6 +338,45 @@ def normalize(lab):
         "checks": checks,
         "warnings": warnings,
     }
+
+
+def _refuse_control_characters(check, value, path):
+    """Every string of the description, keys included, wherever it ends up later."""
+    if isinstance(value, str):
+        if _CONTROL_RE.search(value):
+            # The value itself is not echoed: it may be a password.
+            check.error(path, "contains a control character (newline, tab, escape...); these are refused "
+                              "everywhere because they add lines to files and commands")
+    elif isinstance(value, dict):
+        for key in sorted(value, key=str):
+            child = "%s.%s" % (path, key)
+            if isinstance(key, str) and _CONTROL_RE.search(key):
+                check.error(child, "key contains a control character")
+            _refuse_control_characters(check, value[key], child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_control_characters(check, item, "%s[%d]" % (path, index))
+
+
+def _check_unique_macs(vms):
+    seen = {}
+    errors = []
+    for vm in vms:
+        for nic in vm["nics"]:
+            other = seen.get(nic["mac"])
+            if other is not None and other != vm["name"]:
+                errors.append("lab.nodes: VMs %r and %r would share MAC %s (a hash of lab and VM name meets); "
+                              "rename one of them" % (other, vm["name"], nic["mac"]))
+            seen[nic["mac"]] = vm["name"]
+    if errors:
+        raise LabError(errors)
+
+
+def _exposure_warnings(bmc):
+    if bmc is None or bmc["allow_from"] or ipaddress.ip_address(bmc["address"]).is_loopback:
+        return []
+    return ["lab.bmc.allow_from: the BMCs listen on %s with no allow_from, so the firewall opens them to "
+            "every source that reaches that address; list the hosts that need them" % bmc["address"]]
 
 
 def _normalize_checks(check, raw):
@@ -439,14 +505,14 @@ def _normalize_bmc(check, raw):
         except ValueError:
             check.error("lab.bmc.address", "%r is not an IP address" % bmc["address"])
         else:
-            if ipaddress.ip_address(bmc["address"]).is_unspecified:
+            if _is_wildcard(ipaddress.ip_address(bmc["address"])):
                 check.error("lab.bmc.address",
                             "must be a concrete address; %s would expose every BMC on every interface"
                             % bmc["address"])
     check.integer(bmc["port_start"], "lab.bmc.port_start", BMC_PORT_MIN, BMC_PORT_MAX)
     # The IPMI 2.0 limits, kept for Redfish too so a lab can switch type without new credentials.
     check.string(bmc["username"], "lab.bmc.username", _USERNAME_RE,
-                 "BMC user name (1-16 characters, no spaces)")
+                 "BMC user name (1-16 printable ASCII characters, no spaces or ':')")
     check.string(bmc["firewall_zone"], "lab.bmc.firewall_zone", _NAME_RE, "firewalld zone name")
     if check.sequence(bmc["allow_from"], "lab.bmc.allow_from"):
         sources = []
@@ -454,15 +520,23 @@ def _normalize_bmc(check, raw):
             path = "lab.bmc.allow_from[%d]" % index
             if check.string(source, path):
                 try:
-                    sources.append(str(ipaddress.ip_network(source, strict=False)))
+                    network = ipaddress.ip_network(source, strict=False)
                 except ValueError:
                     check.error(path, "%r is not an address or network" % source)
+                    continue
+                mapped = getattr(network.network_address, "ipv4_mapped", None)
+                if network.prefixlen == 0 or (mapped is not None and network.prefixlen <= 96):
+                    check.error(path, "%s lets every address in; list the hosts or networks that need the "
+                                      "BMCs (an empty allow_from opens the zone on purpose)" % source)
+                    continue
+                sources.append(str(network))
         bmc["allow_from"] = sources
     password = bmc.pop("password")
     if password is not None:
         # Never echo the value: it is a secret.
-        if not isinstance(password, str) or not (1 <= len(password) <= 20) or " " in password:
-            check.error("lab.bmc.password", "must be a string of 1-20 characters without spaces (IPMI 2.0 limit)")
+        if not isinstance(password, str) or not _PASSWORD_RE.match(password):
+            check.error("lab.bmc.password", "must be 1-20 printable ASCII characters without spaces "
+                                            "(IPMI 2.0 allows 20 bytes)")
     bmc["password_given"] = password is not None
     return bmc
 
@@ -473,15 +547,26 @@ def _normalize_libvirt(check, raw):
         return None
     if check.string(libvirt["uri"], "lab.libvirt.uri") and urlparse(libvirt["uri"]).path.rstrip("/") == "/session":
         check.error("lab.libvirt.uri", "session URIs hide VMs from root and lose them on reboot; use qemu:///system")
-    if check.string(libvirt["images_dir"], "lab.libvirt.images_dir") and not libvirt["images_dir"].startswith("/"):
-        check.error("lab.libvirt.images_dir", "must be an absolute path")
-    if check.string(libvirt["console_log_dir"], "lab.libvirt.console_log_dir", _ABS_PATH_RE,
-                    "absolute path (letters, digits, '/', '.', '_', '-'; no '..')") \
-            and "/../" in libvirt["console_log_dir"] + "/":
-        check.error("lab.libvirt.console_log_dir", "must not contain '..'")
+    for key in ("images_dir", "console_log_dir"):
+        _check_abs_path(check, libvirt[key], "lab.libvirt." + key)
     if libvirt["domain_type"] not in DOMAIN_TYPES:
         check.error("lab.libvirt.domain_type", "must be one of %s" % ", ".join(DOMAIN_TYPES))
     return libvirt
+
+
+def _check_abs_path(check, value, path, nullable=False):
+    if not check.string(value, path, _ABS_PATH_RE, _PATH_WHAT, nullable=nullable) or value is None:
+        return False
+    if "/../" in value + "/" or "/./" in value + "/":
+        check.error(path, "must not contain '.' or '..' components")
+        return False
+    return True
+
+
+def _is_wildcard(address):
+    """0.0.0.0, :: and ::ffff:0.0.0.0 all bind every address."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_unspecified or (mapped is not None and mapped.is_unspecified)
 
 
 def _normalize_vm(check, raw, path, schema, portgroup_names, provisioning):
@@ -532,34 +617,71 @@ def _check_unique_names(check, vms):
             vm.pop("path", None)
 
 
-def _assign_bmc_ports(check, nodes, bmc):
+def _assign_bmc_ports(check, nodes, bmc, recorded):
     if bmc and bmc["type"] == "redfish":
         for node in nodes:
             if node["bmc_port"] is not None:
                 check.error(node["path"] + ".bmc_port",
                             "Redfish serves every node on lab.bmc.port; a node has no port of its own")
             node["bmc_port"] = bmc["port"]
+            node["bmc_port_given"] = True
         return
     start = bmc["port_start"] if bmc and isinstance(bmc["port_start"], int) and not isinstance(bmc["port_start"], bool) else None
     seen = {}
-    for index, node in enumerate(nodes):
+    for node in nodes:
         path = node["path"] + ".bmc_port"
-        if node["bmc_port"] is not None:
-            if not check.integer(node["bmc_port"], path, BMC_PORT_MIN, BMC_PORT_MAX):
-                continue
-            port = node["bmc_port"]
-        elif start is None:
+        # Whether the port is the node's own choice; the others are kept by the lab record.
+        node["bmc_port_given"] = node["bmc_port"] is not None
+        if node["bmc_port"] is None:
             continue
-        else:
-            port = start + index
-            if port > BMC_PORT_MAX:
-                check.error(path, "port_start + %d = %d is above %d" % (index, port, BMC_PORT_MAX))
-                continue
-        if port in seen:
-            check.error(path, "BMC port %d is already used by %s" % (port, seen[port]))
-        else:
-            seen[port] = node["path"]
-        node["bmc_port"] = port
+        if not check.integer(node["bmc_port"], path, BMC_PORT_MIN, BMC_PORT_MAX):
+            node["bmc_port"] = False
+            continue
+        if node["bmc_port"] in seen:
+            check.error(path, "BMC port %d is already used by %s" % (node["bmc_port"], seen[node["bmc_port"]]))
+        seen[node["bmc_port"]] = node["path"]
+    if start is None:
+        return
+    automatic = [node["name"] for node in nodes if node["bmc_port"] is None and isinstance(node["name"], str)]
+    ports, full = assign_bmc_ports(automatic, start, set(seen), recorded or {})
+    for node in nodes:
+        if node["bmc_port"] is False:
+            node["bmc_port"] = None
+        elif node["bmc_port"] is None and node["name"] in ports:
+            node["bmc_port"] = ports[node["name"]]
+    paths = dict((node["name"], node["path"]) for node in nodes if isinstance(node["name"], str))
+    for name in full:
+        check.error(paths[name] + ".bmc_port", "no free port from lab.bmc.port_start %d to %d" % (start, BMC_PORT_MAX))
+
+
+def assign_bmc_ports(names, port_start, reserved, recorded):
+    """Ports for the nodes named ``names`` that have none of their own.
+
+    A port, once given, is a node's identity (its BMC endpoint in Ironic): a node keeps the
+    port ``recorded`` for it by an earlier run, whatever its position in the list; a new
+    node takes the lowest free port from ``port_start``. So adding, removing or reordering
+    nodes never moves another node's BMC. Returns (ports by name, names with no free port).
+    """
+    ports, taken = {}, set(reserved)
+    for name in names:
+        port = recorded.get(name)
+        if isinstance(port, int) and not isinstance(port, bool) and port_start <= port <= BMC_PORT_MAX \
+                and port not in taken:
+            ports[name] = port
+            taken.add(port)
+    full = []
+    candidate = port_start
+    for name in names:
+        if name in ports:
+            continue
+        while candidate in taken:
+            candidate += 1
+        if candidate > BMC_PORT_MAX:
+            full.append(name)
+            continue
+        ports[name] = candidate
+        taken.add(candidate)
+    return ports, full
 
 
 # The reference lab's undercloud (lab-reference.md section 4).
@@ -632,17 +754,24 @@ def _normalize_tripleo(check, raw, node_count, explicit):
         if not isinstance(tripleo[key], bool):
             check.error("lab.tripleo." + key, "must be true or false, got %s" % _type_name(tripleo[key]))
     check.string(tripleo["stack_user"], "lab.tripleo.stack_user", _NAME_RE, "user name")
-    for key in ("stack_home", "rc_file", "openstack_command"):
-        if check.string(tripleo[key], "lab.tripleo." + key, nullable=key == "rc_file") \
-                and tripleo[key] is not None and key != "openstack_command" and not tripleo[key].startswith("/"):
-            check.error("lab.tripleo." + key, "must be an absolute path")
+    _check_abs_path(check, tripleo["stack_home"], "lab.tripleo.stack_home")
+    _check_abs_path(check, tripleo["rc_file"], "lab.tripleo.rc_file", nullable=True)
+    check.string(tripleo["openstack_command"], "lab.tripleo.openstack_command", _COMMAND_RE,
+                 "command (a name or path; letters, digits, '/', '.', '_', '-')")
     if tripleo["rc_file"] is None and isinstance(tripleo["stack_home"], str):
         tripleo["rc_file"] = tripleo["stack_home"].rstrip("/") + "/stackrc"
     check.integer(tripleo["import_timeout_minutes"], "lab.tripleo.import_timeout_minutes", 1)
     image = tripleo["undercloud_image"]
-    if check.string(image, "lab.tripleo.undercloud_image", nullable=True) and image is not None \
-            and not (image.startswith("/") or re.match(r"https?://", image)):
-        check.error("lab.tripleo.undercloud_image", "must be an absolute path on the virthost or an http(s) URL")
+    if check.string(image, "lab.tripleo.undercloud_image", nullable=True) and image is not None:
+        if re.match(r"https?://", image):
+            if re.search(r"[\s\"'<>\\`]", image):
+                check.error("lab.tripleo.undercloud_image", "URL must not contain spaces or quotes")
+        elif _check_abs_path(check, image, "lab.tripleo.undercloud_image"):
+            if any(image == d or image.startswith(d + "/") for d in _SYSTEM_DIRS) \
+                    or not image.endswith(_IMAGE_SUFFIXES):
+                check.error("lab.tripleo.undercloud_image",
+                            "must be an image file (%s) outside the host's system directories (%s), or an "
+                            "http(s) URL" % (", ".join(_IMAGE_SUFFIXES), ", ".join(_SYSTEM_DIRS)))
     check.string(tripleo["ssh_public_key"], "lab.tripleo.ssh_public_key", nullable=True)
     management = check.mapping(tripleo["management"], "lab.tripleo.management", _MANAGEMENT_SCHEMA)
     if management is not None:
@@ -678,8 +807,10 @@ def _normalize_tripleo(check, raw, node_count, explicit):
         for key in ("generate_service_certificate", "masquerade"):
             if not isinstance(conf[key], bool):
                 check.error("%s.%s" % (path, key), "must be true or false")
-        for key in ("undercloud_hostname", "local_interface", "container_images_file"):
-            check.string(conf[key], "%s.%s" % (path, key))
+        check.string(conf["undercloud_hostname"], path + ".undercloud_hostname",
+                     re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z"), "host name")
+        check.string(conf["local_interface"], path + ".local_interface", _IFNAME_RE, "interface name")
+        _check_abs_path(check, conf["container_images_file"], path + ".container_images_file")
         if check.sequence(conf["undercloud_nameservers"], path + ".undercloud_nameservers"):
             for index, server in enumerate(conf["undercloud_nameservers"]):
                 _check_address(check, server, "%s.undercloud_nameservers[%d]" % (path, index))
@@ -703,6 +834,18 @@ def _normalize_tripleo(check, raw, node_count, explicit):
                 _check_address(check, part.strip(), path + ".inspection_iprange")
         if not isinstance(conf["extra"], dict):
             check.error(path + ".extra", "must be a mapping of further undercloud.conf keys")
+        else:
+            for key in sorted(conf["extra"], key=str):
+                if not isinstance(key, str) or not _CONF_KEY_RE.match(key):
+                    check.error("%s.extra.%s" % (path, key), "is not an undercloud.conf key (lower-case letters, "
+                                                            "digits and '_')")
+                elif key in _UNDERCLOUD_CONF_SCHEMA:
+                    check.error("%s.extra.%s" % (path, key), "is a checked key; set lab.tripleo.undercloud.%s "
+                                                            "instead" % key)
+                elif not isinstance(conf["extra"][key], (str, int, float, bool)) \
+                        and not (isinstance(conf["extra"][key], list)
+                                 and all(isinstance(v, (str, int)) for v in conf["extra"][key])):
+                    check.error("%s.extra.%s" % (path, key), "must be a string, number, boolean or list of them")
         if len(check.errors) == before and explicit:
             # Only meaningful once every value parses.
             try:
@@ -714,7 +857,7 @@ def _normalize_tripleo(check, raw, node_count, explicit):
     deploy = check.mapping(tripleo["deploy"], "lab.tripleo.deploy", _DEPLOY_SCHEMA)
     if deploy is not None:
         check.string(deploy["stack"], "lab.tripleo.deploy.stack", _NAME_RE, "stack name")
-        check.string(deploy["templates"], "lab.tripleo.deploy.templates", nullable=True)
+        _check_abs_path(check, deploy["templates"], "lab.tripleo.deploy.templates", nullable=True)
         for key in ("environment_files", "extra_args"):
             if check.sequence(deploy[key], "lab.tripleo.deploy." + key):
                 for index, item in enumerate(deploy[key]):
@@ -724,6 +867,41 @@ def _normalize_tripleo(check, raw, node_count, explicit):
         check.integer(deploy["timeout_minutes"], "lab.tripleo.deploy.timeout_minutes", 1)
     tripleo["deploy"] = deploy
     return tripleo
+
+
+_PUBLIC_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+
+
+def check_public_key(text, path="lab.tripleo.ssh_public_key"):
+    """The one OpenSSH public key line in ``text``, or LabError naming ``path``.
+
+    The file is copied into the undercloud's seed; a private key (or any other file) named
+    here by mistake must never get that far. The key's own blob names its type, so the
+    line is checked against itself, not only by its look.
+    """
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip() and not line.startswith("#")]
+    problem = None
+    if "PRIVATE KEY" in (text or ""):
+        problem = "is a private key; give the .pub file"
+    elif len(lines) != 1:
+        problem = "must hold exactly one public key line, found %d lines" % len(lines)
+    else:
+        fields = lines[0].split()
+        if len(fields) < 2 or fields[0] not in _PUBLIC_KEY_TYPES:
+            problem = "is not an OpenSSH public key (expected a line such as 'ssh-ed25519 AAAA... comment')"
+        else:
+            try:
+                blob = base64.b64decode(fields[1].encode("ascii"), validate=True)
+                length = struct.unpack(">I", blob[:4])[0]
+                named = blob[4:4 + length].decode("ascii")
+            except (ValueError, UnicodeError, struct.error, binascii.Error):
+                named = None
+            if named != fields[0]:
+                problem = "is not a valid %s public key (its key data does not decode to one)" % fields[0]
+    if problem:
+        raise LabError(["%s: %s" % (path, problem)])
+    return lines[0]
 
 
 def _check_address(check, value, path):

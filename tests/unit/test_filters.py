@@ -33,7 +33,7 @@ def test_filters_are_registered():
                             "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
                             "ovs_table", "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
                             "undercloud_commands", "overcloud_validation_commands", "boot_check_plan",
-                            "boot_check_report", "node_hardware"}
+                            "boot_check_report", "node_hardware", "lab_public_key"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 
@@ -134,7 +134,7 @@ def test_lab_summary_bmc_and_fields(secret_model):
     assert by_name["control-1"]["bmc"] == {"type": "ipmi", "address": "127.0.0.1", "port": 7001}
     assert by_name["compute-1"]["bmc"]["port"] == 7002
     assert by_name["control-1"]["disks"] == [
-        {"device": "vda", "path": "/var/lib/libvirt/images/mylab-control-1-vda.qcow2", "size_gb": 60}]
+        {"device": "vda", "path": "/var/lib/libvirt/images/mylab_control-1-vda.qcow2", "size_gb": 60}]
     assert summary["bmc"]["password"] == "given in lab.bmc.password"
 
 
@@ -164,7 +164,7 @@ def test_undercloud_seed_names_nics_by_mac_and_configures_only_management(lab):
     assert user["name"] == "stack" and user["ssh_authorized_keys"] == ["ssh-ed25519 AAAAkey user@host"]
     assert seed["user_data"]["fqdn"] == "undercloud.openstack.rnd" and seed["user_data"]["ssh_pwauth"] is False
     assert seed["meta_data"] == {"instance-id": "mylab-undercloud", "local-hostname": "undercloud"}
-    assert vm["seed"] == "/var/lib/libvirt/images/mylab-undercloud-seed.iso"
+    assert vm["seed"] == "/var/lib/libvirt/images/mylab_undercloud-seed.iso"
     assert vm["disks"][0]["backing_image"] == "/srv/images/centos9.qcow2"
 
 

@@ -258,16 +258,17 @@ def test_bad_portgroup_and_vm_names(lab, name):
 
 # --------------------------------------------------------------- BMC ports
 
-def test_explicit_bmc_port_colliding_with_assigned_port(lab):
-    # control-1 gets port_start + 0 = 7001; compute-1 asks for 7001 explicitly.
+def test_explicit_bmc_port_is_skipped_by_assigned_ports(lab):
+    # compute-1 asks for 7001: control-1, which has no port of its own, takes the next free one.
     setp(lab, "nodes.1.bmc_port", 7001)
-    errors = assert_error(lab, "lab.nodes[1].bmc_port", "7001 is already used by lab.nodes[0]")
-    assert not any(e.startswith("lab.nodes[0].bmc_port") for e in errors)
+    m = accepted(lab)
+    assert [n["bmc_port"] for n in m["nodes"]] == [7002, 7001]
+    assert [n["bmc_port_given"] for n in m["nodes"]] == [False, True]
 
 
-def test_assigned_bmc_port_colliding_with_earlier_explicit_port(lab):
-    # control-1 takes 7002 explicitly; compute-1 is assigned port_start + 1 = 7002.
+def test_two_explicit_bmc_ports_colliding(lab):
     setp(lab, "nodes.0.bmc_port", 7002)
+    setp(lab, "nodes.1.bmc_port", 7002)
     assert_error(lab, "lab.nodes[1].bmc_port", "7002 is already used by lab.nodes[0]")
 
 
@@ -298,9 +299,8 @@ def test_bmc_port_range_boundaries_are_accepted(lab, dotted, value):
 
 def test_port_start_plus_index_overflowing(lab):
     setp(lab, "bmc.port_start", 65535)
-    errors = assert_error(lab, "lab.nodes[1].bmc_port", "65536 is above 65535")
+    errors = assert_error(lab, "lab.nodes[1].bmc_port", "no free port from lab.bmc.port_start 65535 to 65535")
     assert not any(e.startswith("lab.nodes[0].bmc_port") for e in errors)
-    assert not any(e.startswith("lab.bmc.port_start") for e in errors)
 
 
 def test_port_start_plus_index_at_the_limit(lab):
@@ -671,11 +671,65 @@ def test_macs_are_unique_valid_and_locally_administered_unicast(lab):
         assert first & 0x02 == 0x02, "not locally administered: %s" % mac
 
 
-def test_macs_encode_vm_and_nic_index(model):
-    prefix = lab_model.mac_prefix("mylab")
-    assert [n["mac"] for n in model["undercloud"]["nics"]] == [prefix + ":00:00", prefix + ":00:01"]
-    assert [n["mac"] for n in model["nodes"][0]["nics"]] == [prefix + ":01:00", prefix + ":01:01"]
-    assert [n["mac"] for n in model["nodes"][1]["nics"]] == [prefix + ":02:00"]
+def test_macs_depend_on_lab_and_vm_name_and_nic_index(model):
+    prefix = lab_model.vm_mac_prefix("mylab", "undercloud")
+    assert [n["mac"] for n in model["undercloud"]["nics"]] == [prefix + ":00", prefix + ":01"]
+    prefix = lab_model.vm_mac_prefix("mylab", "control-1")
+    assert [n["mac"] for n in model["nodes"][0]["nics"]] == [prefix + ":00", prefix + ":01"]
+    assert model["nodes"][1]["nics"][0]["mac"] == lab_model.vm_mac_prefix("mylab", "compute-1") + ":00"
+
+
+def _identity(model):
+    return dict((vm["name"], ([n["mac"] for n in vm["nics"]], vm.get("bmc_port"))) for vm in model["vms"])
+
+
+def _record_of(model):
+    return dict((n["name"], n["bmc_port"]) for n in model["nodes"] if not n["bmc_port_given"])
+
+
+@pytest.mark.parametrize("change", ["remove first", "insert at front", "swap", "drop undercloud"])
+def test_identity_survives_list_changes(lab, change):
+    lab["nodes"] += [dict(copy.deepcopy(lab["nodes"][1]), name="compute-%d" % i) for i in range(2, 5)]
+    before = normalize(lab)
+    edited = copy.deepcopy(lab)
+    if change == "remove first":
+        del edited["nodes"][0]
+    elif change == "insert at front":
+        edited["nodes"].insert(0, dict(copy.deepcopy(lab["nodes"][1]), name="new-node"))
+    elif change == "swap":
+        edited["nodes"][1], edited["nodes"][3] = edited["nodes"][3], edited["nodes"][1]
+    else:
+        edited["undercloud"] = None
+    after = normalize(edited, _record_of(before))
+    old, new = _identity(before), _identity(after)
+    for name in set(old) & set(new):
+        assert new[name] == old[name], name
+    ports = [n["bmc_port"] for n in after["nodes"]]
+    assert len(set(ports)) == len(ports)
+    if change == "insert at front":
+        # The newcomer takes the lowest free port, not node 0's.
+        assert new["new-node"][1] == max(p for _, p in old.values() if p) + 1
+
+
+def test_removed_nodes_port_is_reused_by_a_later_newcomer(lab):
+    before = normalize(lab)
+    record = _record_of(before)
+    edited = copy.deepcopy(lab)
+    edited["nodes"][0] = dict(edited["nodes"][0], name="control-2")
+    after = normalize(edited, {"compute-1": record["compute-1"]})
+    assert [n["bmc_port"] for n in after["nodes"]] == [record["control-1"], record["compute-1"]]
+
+
+def test_recorded_port_below_port_start_is_not_kept(lab):
+    m = normalize(lab, {"control-1": 6000, "compute-1": 7001})
+    assert [n["bmc_port"] for n in m["nodes"]] == [7002, 7001]
+
+
+def test_mac_collision_is_refused_naming_both_vms(lab, monkeypatch):
+    monkeypatch.setattr(lab_model, "vm_mac_prefix", lambda lab_name, vm_name: "52:54:00:00:00")
+    with pytest.raises(LabError) as info:
+        normalize(lab)
+    assert "'undercloud' and 'control-1' would share MAC 52:54:00:00:00:00" in str(info.value)
 
 
 def test_macs_differ_between_labs(lab):
@@ -696,18 +750,18 @@ def test_disks_get_devices_and_paths(lab):
     setp(lab, "nodes.1.extra_disks_gb", [100, 200])
     m = normalize(lab)
     assert m["nodes"][1]["disks"] == [
-        {"device": "a", "size_gb": 60, "path": "/var/lib/libvirt/images/mylab-compute-1-vda.qcow2"},
-        {"device": "b", "size_gb": 100, "path": "/var/lib/libvirt/images/mylab-compute-1-vdb.qcow2"},
-        {"device": "c", "size_gb": 200, "path": "/var/lib/libvirt/images/mylab-compute-1-vdc.qcow2"},
+        {"device": "a", "size_gb": 60, "path": "/var/lib/libvirt/images/mylab_compute-1-vda.qcow2"},
+        {"device": "b", "size_gb": 100, "path": "/var/lib/libvirt/images/mylab_compute-1-vdb.qcow2"},
+        {"device": "c", "size_gb": 200, "path": "/var/lib/libvirt/images/mylab_compute-1-vdc.qcow2"},
     ]
     assert m["undercloud"]["disks"] == [
-        {"device": "a", "size_gb": 40, "path": "/var/lib/libvirt/images/mylab-undercloud-vda.qcow2"}]
+        {"device": "a", "size_gb": 40, "path": "/var/lib/libvirt/images/mylab_undercloud-vda.qcow2"}]
 
 
 def test_disk_paths_follow_images_dir_without_trailing_slash(lab):
     lab["libvirt"] = {"images_dir": "/srv/lab-images/"}
     m = normalize(lab)
-    assert m["nodes"][0]["disks"][0]["path"] == "/srv/lab-images/mylab-control-1-vda.qcow2"
+    assert m["nodes"][0]["disks"][0]["path"] == "/srv/lab-images/mylab_control-1-vda.qcow2"
 
 
 def test_bmc_ports_are_assigned_from_port_start(lab):
@@ -722,7 +776,7 @@ def test_explicit_bmc_port_overrides_only_its_node(lab):
     lab["nodes"].append(dict(copy.deepcopy(lab["nodes"][1]), name="compute-2"))
     setp(lab, "nodes.1.bmc_port", 7100)
     m = normalize(lab)
-    assert [n["bmc_port"] for n in m["nodes"]] == [7001, 7100, 7003]
+    assert [n["bmc_port"] for n in m["nodes"]] == [7001, 7100, 7002]
 
 
 def test_provisioning_portgroup_defaults_to_access_on_host_vlan(lab):
@@ -746,8 +800,7 @@ def test_undercloud_is_optional(lab):
     m = normalize(lab)
     assert m["undercloud"] is None
     assert [vm["name"] for vm in m["vms"]] == ["control-1", "compute-1"]
-    prefix = lab_model.mac_prefix("mylab")
-    assert m["vms"][0]["nics"][0]["mac"] == prefix + ":00:00"
+    assert m["vms"][0]["nics"][0]["mac"] == lab_model.vm_mac_prefix("mylab", "control-1") + ":00"
 
 
 def test_undercloud_key_may_be_absent(lab):

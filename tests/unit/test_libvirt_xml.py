@@ -139,7 +139,7 @@ def test_domain_round_trip(model):
     assert parsed["type"] == "kvm"
     assert parsed["vcpus"] == 8
     assert parsed["memory_mib"] == 32768
-    assert parsed["disks"] == [{"device": "vda", "path": "/var/lib/libvirt/images/mylab-control-1-vda.qcow2"}]
+    assert parsed["disks"] == [{"device": "vda", "path": "/var/lib/libvirt/images/mylab_control-1-vda.qcow2"}]
     assert parsed["nics"] == [
         {"mac": vm["nics"][0]["mac"], "network": NETWORK, "portgroup": "access-100", "target": None,
          "offloads": True},
@@ -332,17 +332,17 @@ def test_drift_reports_nic_order_and_mac(node, node_xml):
 def test_drift_reports_added_nic_and_disk(node, node_xml):
     changed = copy.deepcopy(node)
     changed["nics"].append({"portgroup": "access-101", "mac": "52:54:aa:bb:01:02", "provisioning": False})
-    changed["disks"].append({"device": "b", "size_gb": 10, "path": "/var/lib/libvirt/images/mylab-control-1-vdb.qcow2"})
+    changed["disks"].append({"device": "b", "size_gb": 10, "path": "/var/lib/libvirt/images/mylab_control-1-vdb.qcow2"})
     drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
     assert [d.split(":")[0] for d in drift] == ["disks", "nics"]
-    assert "vdb=/var/lib/libvirt/images/mylab-control-1-vdb.qcow2" in drift[0]
+    assert "vdb=/var/lib/libvirt/images/mylab_control-1-vdb.qcow2" in drift[0]
 
 
 def test_drift_reports_disk_path_change(node, node_xml):
     changed = copy.deepcopy(node)
     changed["disks"][0]["path"] = "/srv/images/mylab-control-1-vda.qcow2"
     drift = lx.domain_drift(lx.parse_domain(node_xml), lx.domain_spec(changed, "kvm", NETWORK))
-    assert drift == ["disks: vda=/var/lib/libvirt/images/mylab-control-1-vda.qcow2 -> "
+    assert drift == ["disks: vda=/var/lib/libvirt/images/mylab_control-1-vda.qcow2 -> "
                      "vda=/srv/images/mylab-control-1-vda.qcow2"]
 
 

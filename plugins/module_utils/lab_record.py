@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab record and the lab lock, both kept on the virthost under ``<dir>/<lab>/``.
+
+The record (``state.json``) is what a run must remember for the next one: the lab's
+instance id and the BMC port each node was given, so that a node keeps its BMC
+whatever its position in the description. The lock (``lock.json``) makes a second run
+of the same lab fail at once, naming the run that holds it.
+
+Both are root-only (directory 0700, files 0600) and written atomically: a temporary file
+in the same directory, fsync, rename. A run killed at any point leaves either the old or
+the new file, never half of one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import json
+import os
+import socket
+import tempfile
+import time
+import uuid
+
+RECORD_FILE = "state.json"
+LOCK_FILE = "lock.json"
+RECORD_VERSION = 1
+
+
+def lab_dir(base, lab):
+    return os.path.join(base, lab)
+
+
+def ensure_dir(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, 0o700)
+    os.chmod(path, 0o700)
+
+
+def write_json_atomic(path, data):
+    """Write ``data`` as JSON to ``path``, mode 0600, replacing the old file in one rename."""
+    directory = os.path.dirname(path)
+    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=2, sort_keys=True)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        os.rename(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def remove_stale_temporaries(directory):
+    """Temporary files a killed run left behind (they never replaced anything)."""
+    removed = []
+    if not os.path.isdir(directory):
+        return removed
+    for entry in sorted(os.listdir(directory)):
+        if entry.startswith(".") and entry.endswith(".tmp"):
+            os.unlink(os.path.join(directory, entry))
+            removed.append(entry)
+    return removed
+
+
+def read_json(path):
+    """The JSON object in ``path``, or None when the file does not exist."""
+    try:
+        with open(path) as stream:
+            data = json.load(stream)
+    except IOError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    if not isinstance(data, dict):
+        raise ValueError("%s does not hold a JSON object" % path)
+    return data
+
+
+def new_record(lab):
+    return {"version": RECORD_VERSION, "lab": lab, "instance": str(uuid.uuid4()),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bmc_ports": {}}
+
+
+def updated_record(record, lab, bmc_ports, places):
+    """The record after this run: returns (new record, whether it differs from ``record``)."""
+    if record is None:
+        record = new_record(lab)
+    if record.get("lab") != lab:
+        raise ValueError("the record names lab %r, not %r" % (record.get("lab"), lab))
+    new = dict(record)
+    new["bmc_ports"] = dict(sorted(bmc_ports.items()))
+    new["places"] = places
+    return new, new != record
+
+
+# ---------------------------------------------------------------- the lock
+
+def process_start_time(pid):
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None when it is gone.
+
+    A pid alone can be reused by another process after the holder died; pid and start
+    time together cannot.
+    """
+    try:
+        with open("/proc/%d/stat" % pid) as stream:
+            stat = stream.read()
+    except (IOError, OSError):
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stream:
+            stat = stream.read()
+    except (IOError, OSError):
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[1])
+
+
+def _command_line(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as stream:
+            return stream.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except (IOError, OSError):
+        return ""
+
+
+def find_holder_process(pid=None):
+    """The process whose life is the run's.
+
+    When the controller is this host that is the first ansible-playbook process (its task
+    workers are forks with the same command line, but they end with each task); over SSH it
+    is the nearest SSH session, which ends when the controller goes. Returns (pid, command
+    line), or (None, "") when neither is found.
+    """
+    pid = pid or os.getpid()
+    found = (None, "")
+    seen = 0
+    while pid and pid > 1 and seen < 64:
+        command = _command_line(pid)
+        if "ansible-playbook" in command:
+            found = (pid, command)
+        elif command.startswith("sshd:") and found[0] is None:
+            return pid, command
+        pid = _parent(pid)
+        seen += 1
+    return found
+
+
+def holder_description(lock):
+    return "run %s (pid %s on %s, user %s, started %s%s)" % (
+        lock.get("run_id"), lock.get("pid"), lock.get("host"), lock.get("user"), lock.get("started"),
+        ", %s" % lock["command"][:120] if lock.get("command") else "")
+
+
+def holder_alive(lock):
+    """False when the recorded holder process no longer runs on this host."""
+    if lock.get("host") != socket.gethostname() or not isinstance(lock.get("pid"), int):
+        return True
+    start = process_start_time(lock["pid"])
+    return start is not None and start == lock.get("pid_start")
+
+
+def acquire(directory, run_id, user):
+    """Take the lab's lock for ``run_id``; returns (action, previous lock or None).
+
+    action is "acquired", "held" (this run already holds it) or "taken over" (the previous
+    holder is dead). Raises LockHeld when another live run holds it.
+    """
+    ensure_dir(directory)
+    path = os.path.join(directory, LOCK_FILE)
+    pid, command = find_holder_process()
+    lock = {"run_id": run_id, "pid": pid, "pid_start": process_start_time(pid) if pid else None,
+            "host": socket.gethostname(), "user": user, "command": command,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    while True:
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+        else:
+            with os.fdopen(handle, "w") as stream:
+                json.dump(lock, stream, indent=2, sort_keys=True)
+            return "acquired", None
+        try:
+            current = read_json(path) or {}
+        except ValueError:
+            current = {}
+        if current.get("run_id") == run_id:
+            return "held", current
+        if current and holder_alive(current):
+            raise LockHeld(current)
+        # The holder is dead: its lock goes, and the O_EXCL create above decides who is next.
+        stale = path + ".stale-%s" % run_id
+        try:
+            os.rename(path, stale)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            continue
+        os.unlink(stale)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        with os.fdopen(handle, "w") as stream:
+            json.dump(lock, stream, indent=2, sort_keys=True)
+        return "taken over", current
+
+
+def lock_run_id(path):
+    """The run id in a lock file, whatever state the file is in (for breaking it)."""
+    try:
+        return (read_json(path) or {}).get("run_id")
+    except ValueError:
+        return None
+
+
+def release(directory, run_id):
+    """Drop the lock if ``run_id`` holds it; returns whether it did."""
+    path = os.path.join(directory, LOCK_FILE)
+    try:
+        current = read_json(path)
+    except ValueError:
+        current = None
+    if not current or current.get("run_id") != run_id:
+        return False
+    os.unlink(path)
+    return True
+
+
+class LockHeld(Exception):
+    def __init__(self, lock):
+        self.lock = lock
+        super(LockHeld, self).__init__(holder_description(lock))

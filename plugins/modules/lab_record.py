@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lab_record
+short_description: The lab's record on the virthost (instance id, BMC ports by node)
+version_added: "0.2.0"
+description:
+  - Keeps C(<dir>/<lab>/state.json) (directory 0700, file 0600, written atomically): the
+    lab's instance id, created on the first run, and the BMC port each node was given.
+  - A node keeps its recorded BMC port whatever its place in the description; a new node
+    takes the lowest free port from I(port_start); nodes with a port of their own
+    (I(reserved_ports)) keep theirs. So adding, removing or reordering nodes never moves
+    another node's BMC. Returns the ports for the lab model.
+  - Temporary files a killed run left in the record's directory are removed.
+  - With I(state=absent) removes the record (teardown).
+options:
+  lab:
+    description: The lab's name.
+    type: str
+    required: true
+  dir:
+    description: Directory holding one subdirectory per lab.
+    type: path
+    default: /var/lib/labkit
+  nodes:
+    description: Names of the nodes whose BMC port is chosen here (IPMI nodes without C(bmc_port)).
+    type: list
+    elements: str
+    default: []
+  port_start:
+    description: First port given to a new node.
+    type: int
+    default: 7001
+  reserved_ports:
+    description: Ports nodes chose themselves (C(nodes[].bmc_port)); never given to another node.
+    type: list
+    elements: int
+    default: []
+  places:
+    description: Where the lab's objects are (images directory, network, bridge, firewall zone...), recorded as given.
+    type: dict
+    default: {}
+  state:
+    description: C(present) reads and updates the record; C(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
+author:
+  - labkit.tripleo contributors
+"""
+
+EXAMPLES = r"""
+- name: Read and update the lab record
+  labkit.tripleo.lab_record:
+    lab: mylab
+    nodes: [control-0, compute-0]
+    port_start: 7001
+  register: record
+
+- name: Forget the lab (teardown)
+  labkit.tripleo.lab_record:
+    lab: mylab
+    state: absent
+"""
+
+RETURN = r"""
+instance:
+  description: The lab's instance id (a UUID made on the first run), or null after I(state=absent).
+  returned: always
+  type: str
+bmc_ports:
+  description: BMC port by node name, for the nodes in I(nodes).
+  returned: always
+  type: dict
+full:
+  description: Nodes that found no free port (the lab model then names them).
+  returned: always
+  type: list
+  elements: str
+path:
+  description: The record file.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import assign_bmc_ports
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            lab=dict(type="str", required=True),
+            dir=dict(type="path", default="/var/lib/labkit"),
+            nodes=dict(type="list", elements="str", default=[]),
+            port_start=dict(type="int", default=7001),
+            reserved_ports=dict(type="list", elements="int", default=[]),
+            places=dict(type="dict", default={}),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    directory = lab_record.lab_dir(params["dir"], params["lab"])
+    path = os.path.join(directory, lab_record.RECORD_FILE)
+    try:
+        record = lab_record.read_json(path)
+    except ValueError as exc:
+        module.fail_json(msg="the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
+    if params["state"] == "absent":
+        if record is not None and not module.check_mode:
+            os.unlink(path)
+            lab_record.remove_stale_temporaries(directory)
+        module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path)
+
+    recorded = (record or {}).get("bmc_ports") or {}
+    ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
+    try:
+        new, changed = lab_record.updated_record(record, params["lab"], ports, params["places"])
+    except ValueError as exc:
+        module.fail_json(msg="%s: %s" % (path, exc))
+    if changed and not module.check_mode:
+        lab_record.ensure_dir(directory)
+        lab_record.remove_stale_temporaries(directory)
+        lab_record.write_json_atomic(path, new)
+    module.exit_json(changed=changed, instance=new["instance"] if record is not None or not module.check_mode else None,
+                     bmc_ports=ports, full=full, path=path)
+
+
+if __name__ == "__main__":
+    main()
