@@ -38,3 +38,33 @@ def owner(path):
 
 def mark(path, lab):
     os.setxattr(path, OWNER_XATTR, lab.encode("utf-8"))
+
+
+TEMPORARY_SUFFIX = ".labkit-tmp"
+
+
+def temporary_path(path):
+    """Where a lab file is built before it is marked and renamed into place.
+
+    A run killed half-way leaves only this hidden name, never an unmarked file at ``path``
+    that every later run would refuse as someone else's; the lab's next run removes it.
+    """
+    directory, name = os.path.split(path)
+    return os.path.join(directory, "." + name + TEMPORARY_SUFFIX)
+
+
+def is_lab_temporary(name, lab):
+    """Whether a directory entry is a temporary file of ``lab`` (file names are '<lab>_<vm>...').
+
+    Lab names hold no '_', so '.<lab>_' can only start a name this lab made.
+    """
+    return name.startswith("." + lab + "_") and name.endswith(TEMPORARY_SUFFIX)
+
+
+def remove_temporary(path):
+    """Remove what a killed run left at ``temporary_path(path)``; returns whether there was one."""
+    staged = temporary_path(path)
+    if os.path.lexists(staged):
+        os.unlink(staged)
+        return True
+    return False

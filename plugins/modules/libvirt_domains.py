@@ -32,6 +32,9 @@ description:
   - Every domain is marked as owned by the lab in its C(<metadata>). Before changing
     anything, all names are checked; if any domain of the same name exists without this
     lab's mark, the module fails and changes nothing.
+  - With I(prune=true), the lab's own domains that I(vms) no longer lists (a node removed from
+    the description) are powered off and undefined, and reported as C(removed); domains
+    without the lab's mark are never touched.
   - Written for this collection because C(community.libvirt.virt) defines from raw XML only,
     reports a define as changed in check mode when nothing changes, and fails when
     undefining a missing domain.
@@ -58,6 +61,10 @@ options:
         lab's Open vSwitch bridge uses the userspace (netdev) datapath.
     type: bool
     default: true
+  prune:
+    description: With I(state=present), remove the lab's domains that I(vms) does not list.
+    type: bool
+    default: false
   running:
     description:
       - Names of domains to start when they are not running (with I(state=present)), such as
@@ -169,6 +176,11 @@ def ensure_present(module, conn, params):
                          % (lab, ", ".join(conflicts)))
 
     results = []
+    if params["prune"]:
+        wanted = set(vm["name"] for vm in params["vms"])
+        for dom in conn.listAllDomains(0):
+            if dom.name() not in wanted and owner_of(_inactive_xml(dom)) == lab:
+                results.append(remove_domain(module, dom))
     for vm in params["vms"]:
         spec = domain_spec(vm, domain_type, network, offloads)
         dom = existing.get(vm["name"])
@@ -220,26 +232,26 @@ def read_info(module, conn, params):
     return results
 
 
-def ensure_absent(module, conn, params):
+def remove_domain(module, dom):
+    """Power off and undefine one of the lab's domains, with its console logs."""
     libvirt = libvirt_conn.libvirt
-    results = []
-    for dom in conn.listAllDomains(0):
-        xml = _inactive_xml(dom)
-        if owner_of(xml) != params["lab"]:
-            continue
-        active = bool(dom.isActive())
-        console_log = parse_domain(xml)["console_log"]
-        if not module.check_mode:
-            if active:
-                dom.destroy()
-            flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                     | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                     | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-            dom.undefineFlags(flags)
-            if console_log:
-                remove_console_logs(console_log)
-        results.append({"name": dom.name(), "action": "removed", "drift": [], "active": False,
-                        "console_log": console_log, "nics": []})
+    console_log = parse_domain(_inactive_xml(dom))["console_log"]
+    if not module.check_mode:
+        if dom.isActive():
+            dom.destroy()
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        dom.undefineFlags(flags)
+        if console_log:
+            remove_console_logs(console_log)
+    return {"name": dom.name(), "action": "removed", "drift": [], "active": False,
+            "console_log": console_log, "nics": []}
+
+
+def ensure_absent(module, conn, params):
+    results = [remove_domain(module, dom) for dom in conn.listAllDomains(0)
+               if owner_of(_inactive_xml(dom)) == params["lab"]]
     return sorted(results, key=lambda r: r["name"])
 
 
@@ -262,6 +274,7 @@ def main():
             vms=dict(type="list", elements="dict", default=[]),
             running=dict(type="list", elements="str", default=[]),
             nic_offloads=dict(type="bool", default=True),
+            prune=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent", "info"], default="present"),
         ),
         required_if=[("state", "present", ("network",))],

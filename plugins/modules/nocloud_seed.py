@@ -141,7 +141,8 @@ def main():
         for name, content in files.items():
             with open(os.path.join(workdir, name), "w") as handle:
                 handle.write(content)
-        staged = p["path"] + ".tmp"
+        file_owner.remove_temporary(p["path"])
+        staged = file_owner.temporary_path(p["path"])
         module.run_command(iso_command(module) + ["-quiet", "-output", staged, "-volid", "cidata", "-joliet",
                                                   "-rock"] + [os.path.join(workdir, n) for n in sorted(files)],
                            check_rc=True)

@@ -20,8 +20,12 @@ description:
   - An existing disk is never recreated, resized or overwritten. One that carries this lab's
     mark is left as it is (with a warning when its size differs from the description); one
     without the mark belongs to someone else, and the module fails before creating anything.
+  - A disk is created under a hidden temporary name (C(.<name>.labkit-tmp)), marked, given its
+    owner and mode, and only then renamed into place, so a run killed half-way never leaves an
+    unmarked disk that later runs would refuse; the next run removes such a temporary file.
   - With I(state=absent), removes every file in I(images_dir) (and every listed path) that
-    carries this lab's mark, and nothing else.
+    carries this lab's mark, and the lab's temporary files, except the paths in I(keep): with
+    I(keep) it removes what a node no longer described left behind.
 options:
   lab:
     description: Name of the lab that owns the disks.
@@ -41,6 +45,11 @@ options:
   images_dir:
     description: Directory searched for the lab's disks with I(state=absent).
     type: path
+  keep:
+    description: With I(state=absent), paths that stay (the disks, seed and image the description still has).
+    type: list
+    elements: path
+    default: []
   qemu_img:
     description: The qemu-img command.
     type: path
@@ -136,36 +145,55 @@ def ensure_present(module, params):
         parent = os.path.dirname(path)
         if not os.path.isdir(parent):
             module.fail_json(msg="directory %s for disk %s does not exist" % (parent, path))
-        if disk.get("backing_image"):
-            backing = disk["backing_image"]
-            if not os.path.isfile(backing):
-                module.fail_json(msg="backing image %s of disk %s does not exist" % (backing, path))
-            backing_format = "qcow2" if qcow2_virtual_size(backing) is not None else "raw"
-            module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-F", backing_format,
-                                "-b", backing, path, "%dG" % size_gb], check_rc=True)
-        else:
-            module.run_command([params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
-                                path, "%dG" % size_gb], check_rc=True)
-        try:
-            file_owner.mark(path, params["lab"])
-        except OSError as exc:
-            os.unlink(path)
-            module.fail_json(msg="cannot record ownership on %s (%s); the images directory needs a file "
-                                 "system with user extended attributes" % (path, exc))
-        os.chmod(path, 0o600)
-        module.set_owner_if_different(path, params["owner"], False)
-        module.set_group_if_different(path, params["group"], False)
+        create(module, params, disk)
     return created, existing
+
+
+def create(module, params, disk):
+    """qemu-img create under a temporary name, mark, owner and mode, then rename into place."""
+    path, size_gb = disk["path"], int(disk["size_gb"])
+    file_owner.remove_temporary(path)
+    staged = file_owner.temporary_path(path)
+    if disk.get("backing_image"):
+        backing = disk["backing_image"]
+        if not os.path.isfile(backing):
+            module.fail_json(msg="backing image %s of disk %s does not exist" % (backing, path))
+        backing_format = "qcow2" if qcow2_virtual_size(backing) is not None else "raw"
+        command = [params["qemu_img"], "create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing,
+                   staged, "%dG" % size_gb]
+    else:
+        command = [params["qemu_img"], "create", "-q", "-f", "qcow2", "-o", "preallocation=metadata",
+                   staged, "%dG" % size_gb]
+    rc, out, err = module.run_command(command)
+    if rc != 0:
+        file_owner.remove_temporary(path)
+        module.fail_json(msg="qemu-img could not create %s: %s" % (path, (err or out).strip()), rc=rc)
+    try:
+        file_owner.mark(staged, params["lab"])
+    except OSError as exc:
+        file_owner.remove_temporary(path)
+        module.fail_json(msg="cannot record ownership on %s (%s); the images directory needs a file "
+                             "system with user extended attributes" % (path, exc))
+    os.chmod(staged, 0o600)
+    module.set_owner_if_different(staged, params["owner"], False)
+    module.set_group_if_different(staged, params["group"], False)
+    os.rename(staged, path)
 
 
 def ensure_absent(module, params):
     candidates = set(d["path"] for d in params["disks"])
+    temporaries = set()
     if params["images_dir"] and os.path.isdir(params["images_dir"]):
         for entry in os.listdir(params["images_dir"]):
             candidates.add(os.path.join(params["images_dir"], entry))
+            if file_owner.is_lab_temporary(entry, params["lab"]):
+                temporaries.add(os.path.join(params["images_dir"], entry))
+    keep = set(os.path.normpath(p) for p in params["keep"])
     removed = []
     for path in sorted(candidates):
-        if not os.path.isfile(path) or os.path.islink(path) or file_owner.owner(path) != params["lab"]:
+        if os.path.normpath(path) in keep or not os.path.isfile(path) or os.path.islink(path):
+            continue
+        if path not in temporaries and file_owner.owner(path) != params["lab"]:
             continue
         removed.append(path)
         if not module.check_mode:
@@ -181,6 +209,7 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             images_dir=dict(type="path"),
+            keep=dict(type="list", elements="path", default=[]),
             qemu_img=dict(type="path", default="qemu-img"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),

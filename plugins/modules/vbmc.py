@@ -19,9 +19,17 @@ description:
     and started, because vbmc has no update command and a running BMC keeps its old settings.
   - Binds to I(address) (never to VirtualBMC's default C(::)). After adding, the BMC's config
     directory (which holds the password in plain text) is made private (0700, file 0600).
+  - Every BMC the lab adds is marked as the lab's by a file C(labkit-lab) in its config
+    directory. An existing BMC named like a node is managed only when it carries the mark, or
+    when it has none and drives a domain that carries this lab's ownership mark (a BMC from
+    before marks existed, which is then marked); any other is someone else's, and the module
+    fails naming it before changing anything.
   - Fails before changing anything when another BMC already serves a wanted address and port.
-  - With I(state=absent), deletes the BMCs of every domain that carries this lab's ownership
-    mark (and of the listed names), nothing else.
+  - The lab's BMCs that I(bmcs) no longer lists (a node removed from the description) are
+    stopped and deleted first, so their ports are free for the others.
+  - The config directories' permissions are enforced on every run, not only after an add.
+  - With I(state=absent), deletes the BMCs marked as this lab's and unmarked ones that drive a
+    domain of this lab, nothing else: a BMC of someone else named like a node survives.
   - Written for this collection because earlier lab tools deleted and re-added every BMC on
     each run and so were never idempotent.
 options:
@@ -88,7 +96,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 bmcs:
-  description: What happened to each BMC.
+  description: >-
+    What happened to each BMC; C(action) is C(added), C(replaced), C(started), C(unchanged),
+    C(permissions fixed) or C(deleted) (a BMC of a node no longer described, or I(state=absent)).
   returned: always
   type: list
   elements: dict
@@ -129,6 +139,47 @@ class Vbmc(object):
         return dict((row["Domain name"], row) for row in json.loads(out or "[]"))
 
 
+MARK_FILE = "labkit-lab"
+
+
+def owner_of_bmc(config_dir, name):
+    """The lab recorded in a BMC's config directory, or None."""
+    try:
+        with open(os.path.join(config_dir, name, MARK_FILE)) as stream:
+            return stream.read().strip() or None
+    except (IOError, OSError):
+        return None
+
+
+def mark_bmc(config_dir, name, lab):
+    path = os.path.join(config_dir, name, MARK_FILE)
+    with open(path + ".tmp", "w") as stream:
+        stream.write(lab + "\n")
+    os.chmod(path + ".tmp", 0o600)
+    os.rename(path + ".tmp", path)
+
+
+def classify(current, wanted_names, owners, lab, lab_domain_names):
+    """Split the BMCs vbmcd knows into (ours, adoptable, foreign wanted, ours unwanted).
+
+    ours: marked with this lab. adoptable: unmarked but driving one of the lab's domains.
+    foreign wanted: named like a wanted node but someone else's. ours unwanted: the lab's
+    BMCs of nodes no longer described.
+    """
+    ours, adoptable, foreign, unwanted = set(), set(), [], []
+    for name in sorted(current):
+        owner = owners.get(name)
+        if owner == lab:
+            ours.add(name)
+        elif owner is None and name in lab_domain_names:
+            adoptable.add(name)
+        elif name in wanted_names:
+            foreign.append("%s (owner: %s)" % (name, owner or "none; its domain is not this lab's"))
+        if name not in wanted_names and (owner == lab or name in adoptable):
+            unwanted.append(name)
+    return ours, adoptable, foreign, unwanted
+
+
 def read_config(config_dir, name):
     parser = configparser.ConfigParser()
     path = os.path.join(config_dir, name, "config")
@@ -138,12 +189,14 @@ def read_config(config_dir, name):
 
 
 def make_private(config_dir, name):
+    """0700 directories, 0600 files (the config holds the password); returns whether a mode changed."""
+    changed = False
     domain_dir = os.path.join(config_dir, name)
-    os.chmod(config_dir, 0o700)
-    os.chmod(domain_dir, 0o700)
-    config = os.path.join(domain_dir, "config")
-    if os.path.exists(config):
-        os.chmod(config, 0o600)
+    for path, mode in ((config_dir, 0o700), (domain_dir, 0o700), (os.path.join(domain_dir, "config"), 0o600)):
+        if os.path.exists(path) and os.stat(path).st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+            changed = True
+    return changed
 
 
 def wanted_settings(params, bmc):
@@ -203,12 +256,26 @@ def plan(current, config_of, params):
 def ensure_present(module, vbmc, params):
     config_dir = os.path.expanduser(params["config_dir"])
     current = vbmc.list()
-    clashes = endpoint_clashes(current, params["bmcs"], params["address"])
+    wanted = set(b["name"] for b in params["bmcs"])
+    owners = dict((name, owner_of_bmc(config_dir, name)) for name in current)
+    _, adoptable, foreign, unwanted = classify(current, wanted, owners, params["lab"], lab_domains(module, params))
+    if foreign:
+        module.fail_json(msg="these VirtualBMCs are named like nodes of lab %r but are not the lab's, so nothing "
+                             "was changed: %s. Rename the nodes or delete those BMCs." % (params["lab"], ", ".join(foreign)))
+    # The removed nodes' BMCs no longer count as holding their ports.
+    remaining = dict((name, row) for name, row in current.items() if name not in unwanted)
+    clashes = endpoint_clashes(remaining, params["bmcs"], params["address"])
     if clashes:
         module.fail_json(msg="BMC endpoints already in use, nothing was changed: %s" % "; ".join(clashes))
-    results = plan(current, lambda name: read_config(config_dir, name), params)
+    pruned = [{"name": name, "address": current[name].get("Address"), "port": int(current[name].get("Port")),
+               "action": "deleted", "status": "absent"} for name in unwanted]
+    results = plan(remaining, lambda name: read_config(config_dir, name), params)
     if module.check_mode:
-        return results
+        return pruned + results
+    for name in unwanted:
+        vbmc.run("delete", name)
+    for name in sorted(adoptable & wanted):
+        mark_bmc(config_dir, name, params["lab"])
     ports = dict((b["name"], b["port"]) for b in params["bmcs"])
     # All replaced BMCs release their ports before any BMC starts, so two nodes can swap ports.
     for result in results:
@@ -220,11 +287,13 @@ def ensure_present(module, vbmc, params):
             vbmc.run("add", result["name"], "--address", params["address"], "--port", str(ports[result["name"]]),
                      "--username", params["username"], "--password", params["password"],
                      "--libvirt-uri", params["libvirt_uri"])
-            make_private(config_dir, result["name"])
+            mark_bmc(config_dir, result["name"], params["lab"])
     for result in results:
-        if result["action"] != "unchanged":
+        if make_private(config_dir, result["name"]) and result["action"] == "unchanged":
+            result["action"] = "permissions fixed"
+        if result["action"] not in ("unchanged", "permissions fixed"):
             vbmc.run("start", result["name"])
-    return results
+    return pruned + results
 
 
 def lab_domains(module, params):
@@ -237,10 +306,12 @@ def lab_domains(module, params):
 
 
 def ensure_absent(module, vbmc, params):
+    config_dir = os.path.expanduser(params["config_dir"])
     current = vbmc.list()
-    names = set(b["name"] for b in params["bmcs"]) | lab_domains(module, params)
+    owners = dict((name, owner_of_bmc(config_dir, name)) for name in current)
+    ours, adoptable, _, _ = classify(current, set(), owners, params["lab"], lab_domains(module, params))
     results = []
-    for name in sorted(names & set(current)):
+    for name in sorted(ours | adoptable):
         if not module.check_mode:
             vbmc.run("delete", name)
         results.append({"name": name, "address": current[name].get("Address"),

@@ -1,0 +1,93 @@
+"""A lab edited between runs: nodes removed, inserted, swapped; identity never moves."""
+import copy
+
+from conftest import (assert_no_duplicate_mac, base_lab, changed_count, changed_tasks, count, lab_state, run,
+                      write_lab)
+
+
+def _build(tmp_path, lab, name):
+    rc, out = run("site.yml", write_lab(tmp_path, lab, name))
+    assert rc == 0, out[-4000:]
+    state = lab_state()
+    assert_no_duplicate_mac(state)
+    return out, state
+
+
+def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(fault_lab):
+    tmp_path = fault_lab
+    lab = base_lab()
+    _, first = _build(tmp_path, lab, "1.yml")
+    assert sorted(first["domains"]) == ["ifault-a", "ifault-b", "ifault-c"]
+    assert first["bmcs"] == {"ifault-a": 7401, "ifault-b": 7402, "ifault-c": 7403}
+
+    # The first node goes: its domain, disks and BMC go with it; the others keep MACs and ports.
+    removed = copy.deepcopy(lab)
+    del removed["nodes"][0]
+    out, second = _build(tmp_path, removed, "2.yml")
+    count("faults injected")
+    assert sorted(second["domains"]) == ["ifault-b", "ifault-c"]
+    assert second["bmcs"] == {"ifault-b": 7402, "ifault-c": 7403}
+    assert not [image for image in second["images"] if "ifault-a" in image], second["images"]
+    for name in ("ifault-b", "ifault-c"):
+        assert second["domains"][name] == first["domains"][name]
+    assert second["record"]["bmc_ports"] == {"ifault-b": 7402, "ifault-c": 7403}
+    count("faults survived")
+
+    # A node inserted at the front takes the lowest free port, not the first node's.
+    inserted = copy.deepcopy(removed)
+    inserted["nodes"].insert(0, dict(copy.deepcopy(removed["nodes"][0]), name="ifault-new"))
+    _, third = _build(tmp_path, inserted, "3.yml")
+    count("faults injected")
+    assert third["bmcs"] == {"ifault-new": 7401, "ifault-b": 7402, "ifault-c": 7403}
+    for name in ("ifault-b", "ifault-c"):
+        assert third["domains"][name] == first["domains"][name]
+    count("faults survived")
+
+    # Two nodes swapped: nothing on the host changes; only the artifacts list nodes in the new order.
+    swapped = copy.deepcopy(inserted)
+    swapped["nodes"][1], swapped["nodes"][2] = swapped["nodes"][2], swapped["nodes"][1]
+    out, fourth = _build(tmp_path, swapped, "4.yml")
+    count("faults injected")
+    assert changed_tasks(out) == ["labkit.tripleo.lab_summary : Write the lab summary",
+                                  "labkit.tripleo.instackenv : Write instackenv.json"], out[-4000:]
+    out, _ = _build(tmp_path, swapped, "4.yml")
+    assert changed_count(out) == 0, out[-4000:]
+    assert fourth["domains"] == third["domains"] and fourth["bmcs"] == third["bmcs"]
+    count("faults survived")
+
+
+FOREIGN_DOMAIN = """<domain type='qemu'><name>ifault-a</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os></domain>"""
+
+
+def test_a_foreign_domain_and_bmc_named_like_a_node_are_refused_and_survive_teardown(fault_lab):
+    """Someone else's VM (and its VirtualBMC) named like a node: the lab never touches them."""
+    tmp_path = fault_lab
+    import subprocess
+
+    import libvirt
+
+    from conftest import VBMC, assert_nothing_left
+    conn = libvirt.open("qemu:///system")
+    dom = conn.defineXML(FOREIGN_DOMAIN)
+    subprocess.run([VBMC, "add", "ifault-a", "--address", "127.0.0.1", "--port", "7499",
+                    "--username", "x", "--password", "foreign-pass"], check=True, stdout=subprocess.DEVNULL)
+    try:
+        count("faults injected")
+        rc, out = run("site.yml", write_lab(tmp_path, base_lab(), "1.yml"))
+        assert rc != 0
+        assert "ifault-a (owner: none)" in out, out[-3000:]
+        rc, out = run("playbooks/teardown.yml", write_lab(tmp_path, base_lab(), "2.yml"))
+        assert rc == 0, out[-4000:]
+        out = subprocess.run([VBMC, "show", "ifault-a", "-f", "json"], stdout=subprocess.PIPE,
+                             universal_newlines=True, check=True).stdout
+        assert '"7499"' in out or "7499" in out
+        assert conn.lookupByName("ifault-a").name() == "ifault-a"
+        state = lab_state()
+        assert state["domains"] == {} and state["images"] == []
+        count("faults survived")
+    finally:
+        subprocess.run([VBMC, "delete", "ifault-a"], check=False, stdout=subprocess.DEVNULL)
+        dom.undefine()
+        conn.close()
+    assert_nothing_left()
