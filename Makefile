@@ -7,7 +7,7 @@ ARGS   ?=
 # molecule and ansible-lint call ansible-config, ansible-playbook... by name.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup daemons lab teardown test unit integration slow molecule lint bench
+.PHONY: setup daemons lab teardown test unit integration fault slow molecule lint bench
 
 setup:
 	scripts/setup
@@ -30,6 +30,10 @@ lint: setup
 integration: daemons
 	$(BIN)/pytest tests/integration -q -m "not slow"
 
+# A lab edited, killed and attacked on the real host; prints faults and inputs survived/refused.
+fault: daemons
+	cd tests/fault && ../../$(BIN)/pytest -q -p no:cacheprovider .
+
 # Longer real runs (two nodes through the whole bare-metal life cycle at once).
 slow: daemons
 	$(BIN)/pytest tests/integration -q -m slow
@@ -37,7 +41,7 @@ slow: daemons
 molecule: daemons
 	$(BIN)/molecule test
 
-test: unit lint integration molecule
+test: unit lint integration fault molecule
 
 bench: daemons
 	$(BIN)/python bench/host_build.py $(ARGS)

@@ -100,7 +100,8 @@ def reproducer(commands, log, rc_file="~/stackrc"):
         "#!/bin/bash",
         "# Written by labkit.tripleo; run it again to repeat this step by hand.",
         "set -euo pipefail",
-        "source %s" % rc_file,
+        # '~/' stays outside the quotes so the shell still expands it.
+        "source %s" % ("~/" + shlex.quote(rc_file[2:]) if rc_file.startswith("~/") else shlex.quote(rc_file)),
         'exec > >(tee -a %s) 2>&1' % shlex.quote(log),
     ]
     for argv in commands:

@@ -12,7 +12,7 @@ module: lab_record
 short_description: The lab's record on the virthost (instance id, BMC ports by node)
 version_added: "0.2.0"
 description:
-  - Keeps C(<dir>/<lab>/state.json) (directory 0700, file 0600, written atomically): the
+  - Keeps C(<dir>/<lab>/state.json) (directory 0700, file 0600, written atomically), holding the
     lab's instance id, created on the first run, and the BMC port each node was given.
   - A node keeps its recorded BMC port whatever its place in the description; a new node
     takes the lowest free port from I(port_start); nodes with a port of their own

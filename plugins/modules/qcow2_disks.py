@@ -24,7 +24,7 @@ description:
     owner and mode, and only then renamed into place, so a run killed half-way never leaves an
     unmarked disk that later runs would refuse; the next run removes such a temporary file.
   - With I(state=absent), removes every file in I(images_dir) (and every listed path) that
-    carries this lab's mark, and the lab's temporary files, except the paths in I(keep): with
+    carries this lab's mark, and the lab's temporary files, except the paths in I(keep); with
     I(keep) it removes what a node no longer described left behind.
 options:
   lab:

@@ -29,7 +29,7 @@ description:
     stopped and deleted first, so their ports are free for the others.
   - The config directories' permissions are enforced on every run, not only after an add.
   - With I(state=absent), deletes the BMCs marked as this lab's and unmarked ones that drive a
-    domain of this lab, nothing else: a BMC of someone else named like a node survives.
+    domain of this lab, nothing else; a BMC of someone else named like a node survives.
   - Written for this collection because earlier lab tools deleted and re-added every BMC on
     each run and so were never idempotent.
 options:

@@ -87,7 +87,7 @@ def test_bmc_rules_scoped_to_allowed_sources_and_removed_by_teardown(built, tmp_
 
 
 def test_an_existing_disk_is_never_recreated_or_resized(built, tmp_path):
-    path = "/var/lib/libvirt/images/itest-itest-compute-1-vda.qcow2"
+    path = "/var/lib/libvirt/images/itest_itest-compute-1-vda.qcow2"
     before = os.stat(path)
     bigger = variant(tmp_path, "bigger.yml", lambda lab: lab["nodes"][1].update(disk_gb=2))
     rc, out = playbook("site.yml", "-e", bigger, "--tags", "disks")

@@ -11,8 +11,8 @@ from conftest import LABS, host_state, playbook
 
 IMAGE = "/var/lib/libvirt/images/itestuc-test-cloud-image.qcow2"
 KEY = os.path.expanduser("~/.labkit-itestuc-key.pub")
-SEED = "/var/lib/libvirt/images/itestuc-itestuc-undercloud-seed.iso"
-DISK = "/var/lib/libvirt/images/itestuc-itestuc-undercloud-vda.qcow2"
+SEED = "/var/lib/libvirt/images/itestuc_itestuc-undercloud-seed.iso"
+DISK = "/var/lib/libvirt/images/itestuc_itestuc-undercloud-vda.qcow2"
 LAB = "@%s" % (LABS / "itest-uc.yml")
 # No OS in the test image, so nothing will ever answer SSH.
 NO_SSH = ["--skip-tags", "undercloud"]

@@ -245,6 +245,36 @@ def test_vbmc_plan_swapped_ports_replace_both():
     assert [r["action"] for r in vbmc.plan(current, configs.get, params)] == ["replaced", "replaced"]
 
 
+def test_vbmc_classify_ours_adoptable_foreign_and_unwanted():
+    current = {n: _row("127.0.0.1", 7000 + i) for i, n in enumerate(["mine", "old", "legacy", "stranger", "gone"])}
+    owners = {"mine": "lab", "old": "lab", "legacy": None, "stranger": "other", "gone": None}
+    ours, adoptable, foreign, unwanted = vbmc.classify(current, {"mine", "legacy", "stranger"}, owners, "lab",
+                                                       {"legacy"})
+    assert ours == {"mine", "old"}
+    assert adoptable == {"legacy"}
+    assert foreign == ["stranger (owner: other)"]
+    # 'gone' has no mark and drives no domain of the lab: someone else's, never deleted.
+    assert unwanted == ["old"]
+
+
+def test_vbmc_a_foreign_unmarked_bmc_named_like_a_node_is_refused():
+    _, _, foreign, _ = vbmc.classify({"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": None}, "lab", set())
+    assert foreign == ["node (owner: none; its domain is not this lab's)"]
+
+
+def test_vbmc_mark_and_permissions(tmp_path):
+    (tmp_path / "n1").mkdir(mode=0o755)
+    (tmp_path / "n1" / "config").write_text("[VirtualBMC]\n")
+    os.chmod(str(tmp_path / "n1" / "config"), 0o644)
+    assert vbmc.owner_of_bmc(str(tmp_path), "n1") is None
+    vbmc.mark_bmc(str(tmp_path), "n1", "mylab")
+    assert vbmc.owner_of_bmc(str(tmp_path), "n1") == "mylab"
+    assert vbmc.make_private(str(tmp_path), "n1") is True
+    assert os.stat(str(tmp_path / "n1" / "config")).st_mode & 0o777 == 0o600
+    assert os.stat(str(tmp_path / "n1")).st_mode & 0o777 == 0o700
+    assert vbmc.make_private(str(tmp_path), "n1") is False
+
+
 # ------------------------------------------------------------ baremetal CLI output
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import baremetal_cli  # noqa: E402

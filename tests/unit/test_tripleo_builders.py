@@ -284,6 +284,18 @@ def test_reproducer_quotes_every_word():
     assert script.startswith("#!/bin/bash\n") and "set -euo pipefail" in script
 
 
+def test_reproducer_quotes_the_rc_file(tmp_path):
+    import subprocess
+    witness = tmp_path / "injected"
+    rc_file = "/nonexistent; touch %s #" % witness
+    script = deploy_command.reproducer([["true"]], str(tmp_path / "log"), rc_file)
+    assert "source '/nonexistent; touch %s #'" % witness in script
+    # Run for real: bash must fail to source the odd name, never run the 'touch'.
+    subprocess.run(["bash", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert not witness.exists()
+    assert "source ~/stackrc" in deploy_command.reproducer([["true"]], "/tmp/log")
+
+
 def test_dns_set_clears_then_sets_each_lab_nameserver():
     undercloud = {"container_images_file": "/home/stack/c.yaml", "undercloud_nameservers": ["10.0.0.1", "10.0.0.2"]}
     dns_set = undercloud_commands.commands(undercloud, "/home/stack/images", tripleo_release.release("zed"),
