@@ -304,3 +304,21 @@ def _fmt_disks(disks):
 
 def _fmt_nics(nics):
     return ", ".join("%s@%s" % (n["mac"], n["portgroup"]) for n in nics) or "none"
+
+
+def restore_portgroups(nics, wanted_nics, network):
+    """NICs read from a live domain, with the portgroup of each MAC the lab gave it.
+
+    VirtualBMC's set_boot_device defines a running domain from its live XML, in which libvirt
+    has resolved every network NIC to ``type='bridge'``: network and portgroup are gone from
+    it (and from the definition) until the domains phase redefines it. The MAC still says
+    which NIC it is, so its portgroup is taken from the lab model.
+    """
+    by_mac = dict((nic["mac"].lower(), nic) for nic in wanted_nics if nic.get("mac"))
+    restored = []
+    for nic in nics:
+        wanted = by_mac.get((nic.get("mac") or "").lower())
+        if nic.get("portgroup") is None and wanted is not None:
+            nic = dict(nic, portgroup=wanted["portgroup"], network=nic.get("network") or network)
+        restored.append(nic)
+    return restored

@@ -143,7 +143,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import (
-    domain_drift, domain_spec, domain_xml, owner_of, parse_domain)
+    domain_drift, domain_spec, domain_xml, owner_of, parse_domain, restore_portgroups)
 
 
 def _inactive_xml(dom):
@@ -224,8 +224,9 @@ def read_info(module, conn, params):
         if owner_of(xml) != params["lab"]:
             problems.append("%s (owner: %s)" % (vm["name"], owner_of(xml) or "none"))
             continue
+        nics = restore_portgroups(_nics(dom, []), vm.get("nics") or [], params["network"])
         results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
-                        "console_log": parse_domain(xml)["console_log"], "nics": _nics(dom, [])})
+                        "console_log": parse_domain(xml)["console_log"], "nics": nics})
     if problems:
         module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
                          % (params["lab"], ", ".join(problems)))

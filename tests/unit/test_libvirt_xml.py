@@ -388,3 +388,27 @@ def test_memory_mib_missing_or_unknown():
     el = ET.Element("memory", {"unit": "furlongs"})
     el.text = "4"
     assert lx._memory_mib(el) is None
+
+
+# A running domain after VirtualBMC's set_boot_device: its NICs are plain bridge NICs.
+BRIDGED_LIVE = """<domain type='qemu'><name>n1</name><devices>
+<interface type='bridge'><mac address='52:54:AA:BB:CC:00'/><source bridge='br0'/><target dev='vnet0'/></interface>
+<interface type='bridge'><mac address='52:54:aa:bb:cc:01'/><source bridge='br0'/><target dev='vnet1'/></interface>
+<interface type='bridge'><mac address='52:54:00:00:00:99'/><source bridge='br0'/></interface>
+</devices></domain>"""
+
+
+def test_restore_portgroups_names_bridged_nics_by_their_mac():
+    root = ET.fromstring(BRIDGED_LIVE)
+    nics = [{"mac": i.find("mac").get("address").lower(), "network": None, "portgroup": None,
+             "target": i.find("target").get("dev") if i.find("target") is not None else None}
+            for i in root.findall("devices/interface")]
+    wanted = [{"mac": "52:54:aa:bb:cc:00", "portgroup": "access-100"}, {"mac": "52:54:aa:bb:cc:01", "portgroup": "trunk-1"}]
+    restored = lx.restore_portgroups(nics, wanted, "lab-net")
+    assert [(n["portgroup"], n["network"], n["target"]) for n in restored] == [
+        ("access-100", "lab-net", "vnet0"), ("trunk-1", "lab-net", "vnet1"), (None, None, None)]
+
+
+def test_restore_portgroups_keeps_what_libvirt_reports():
+    nics = [{"mac": "52:54:aa:bb:cc:00", "portgroup": "access-101", "network": "n", "target": None}]
+    assert lx.restore_portgroups(nics, [{"mac": "52:54:aa:bb:cc:00", "portgroup": "access-100"}], "n") == nics
