@@ -249,3 +249,23 @@ class LockHeld(Exception):
     def __init__(self, lock):
         self.lock = lock
         super(LockHeld, self).__init__(holder_description(lock))
+
+
+def record_path(base, lab):
+    return os.path.join(lab_dir(base, lab), RECORD_FILE)
+
+
+def set_record_key(base, lab, key, value):
+    """Replace one key of the lab's record (made by the ``lab_record`` module) atomically.
+
+    Modules that create objects the lab owns by record alone (firewall rules) write what
+    they are about to create here first, so that a run killed half-way leaves a claim the
+    next run honours, never an object nobody owns.
+    """
+    path = record_path(base, lab)
+    record = read_json(path)
+    if record is None:
+        raise ValueError("%s does not exist (the lab role writes it first)" % path)
+    if record.get(key) != value:
+        record[key] = value
+        write_json_atomic(path, record)

@@ -73,17 +73,23 @@ def test_a_boot_device_set_through_the_bmc_is_not_drift(built):
 
 
 def test_bmc_rules_scoped_to_allowed_sources_and_removed_by_teardown(built, tmp_path):
+    ports = "%d-%d/udp" % (7101, 7100 + len(NODES))
+    before = host_state()
+    assert ports in before["firewall_ports"] and ports in before["firewall_permanent_ports"], before
     scoped = variant(tmp_path, "scoped.yml", lambda lab: lab["bmc"].update(allow_from=["127.0.0.1"]))
     rc, out = playbook("site.yml", "-e", scoped, "--tags", "firewall")
     assert rc == 0, out[-3000:]
-    rules = host_state()["firewall_rich_rules"]
-    assert any('source address="127.0.0.1/32"' in r and 'service name="labkit-itest-bmc"' in r for r in rules), rules
+    state = host_state()
+    rule = 'rule family="ipv4" source address="127.0.0.1/32" port port="%s" protocol="udp" accept' \
+        % ports.split("/")[0]
+    assert rule in state["firewall_rich_rules"] and rule in state["firewall_permanent_rich_rules"], state
+    # Scoped means scoped: the zone-wide ports are gone, in both layers.
+    assert ports not in state["firewall_ports"] and ports not in state["firewall_permanent_ports"], state
     rc, out = playbook("playbooks/teardown.yml", "-e", scoped)
     assert rc == 0, out[-3000:]
     state = host_state()
-    assert not any("labkit-itest-bmc" in r for r in state["firewall_rich_rules"])
-    assert "labkit-itest-bmc" not in state["firewall_permanent_services"]
-    assert "labkit-itest-bmc.xml" not in state["firewall_service_files"]
+    assert rule not in state["firewall_rich_rules"] and rule not in state["firewall_permanent_rich_rules"]
+    assert ports not in state["firewall_ports"] and ports not in state["firewall_permanent_ports"]
 
 
 def test_an_existing_disk_is_never_recreated_or_resized(built, tmp_path):
