@@ -98,6 +98,37 @@ def updated_record(record, lab, bmc_ports, places):
     new = dict(record)
     new["bmc_ports"] = dict(sorted(bmc_ports.items()))
     new["places"] = places
+    new["stale_places"] = stale_places(record.get("places") or {}, places, record.get("stale_places") or {})
+    if not new["stale_places"]:
+        del new["stale_places"]
+    return new, new != record
+
+
+def stale_places(old, new, stale):
+    """Places the lab used before and no longer does (a renamed network, bridge, images directory).
+
+    They stay listed until the run that removes what the lab left there says so
+    (``forget_stale``); a place renamed back is current again, not stale.
+    """
+    result = dict((key, list(values)) for key, values in stale.items())
+    for key, value in old.items():
+        if value and value != new.get(key) and value not in result.get(key, []):
+            result.setdefault(key, []).append(value)
+    for key, value in new.items():
+        if value in result.get(key, []):
+            result[key].remove(value)
+    return dict((key, values) for key, values in sorted(result.items()) if values)
+
+
+def forget_stale(record, cleaned):
+    """The record without the stale places in ``cleaned`` ({key: [values]}): returns (record, changed)."""
+    stale = record.get("stale_places") or {}
+    left = dict((key, [v for v in values if v not in (cleaned.get(key) or [])]) for key, values in stale.items())
+    left = dict((key, values) for key, values in left.items() if values)
+    new = dict(record)
+    new.pop("stale_places", None)
+    if left:
+        new["stale_places"] = left
     return new, new != record
 
 

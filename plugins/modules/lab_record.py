@@ -44,13 +44,22 @@ options:
     elements: int
     default: []
   places:
-    description: Where the lab's objects are (images directory, network, bridge, firewall zone...), recorded as given.
+    description:
+      - Where the lab's objects are (images directory, network, bridge...), recorded as given.
+      - A place that differs from the recorded one is listed in the record as stale (returned as
+        I(stale_places)) until a run removed what the lab left there and said so with I(state=cleaned).
+    type: dict
+    default: {}
+  cleaned:
+    description: With I(state=cleaned), the stale places (key to list of values) now emptied of the lab's objects.
     type: dict
     default: {}
   state:
-    description: C(present) reads and updates the record; C(absent) removes it.
+    description:
+      - C(present) reads and updates the record; C(absent) removes it; C(cleaned) only drops the
+        stale places in I(cleaned).
     type: str
-    choices: [present, absent]
+    choices: [present, absent, cleaned]
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
@@ -81,6 +90,11 @@ bmc_ports:
   description: BMC port by node name, for the nodes in I(nodes).
   returned: always
   type: dict
+stale_places:
+  description: Places the lab used before and no longer does, by key (C(network), C(bridge), C(images_dir)...).
+  returned: always
+  type: dict
+  sample: {network: [oldnet]}
 full:
   description: Nodes that found no free port (the lab model then names them).
   returned: always
@@ -108,7 +122,8 @@ def main():
             port_start=dict(type="int", default=7001),
             reserved_ports=dict(type="list", elements="int", default=[]),
             places=dict(type="dict", default={}),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
+            cleaned=dict(type="dict", default={}),
+            state=dict(type="str", choices=["present", "absent", "cleaned"], default="present"),
         ),
         supports_check_mode=True,
     )
@@ -123,7 +138,15 @@ def main():
         if record is not None and not module.check_mode:
             os.unlink(path)
             lab_record.remove_stale_temporaries(directory)
-        module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path)
+        module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path, stale_places={})
+    if params["state"] == "cleaned":
+        if record is None:
+            module.exit_json(changed=False, instance=None, bmc_ports={}, full=[], path=path, stale_places={})
+        new, changed = lab_record.forget_stale(record, params["cleaned"])
+        if changed and not module.check_mode:
+            lab_record.write_json_atomic(path, new)
+        module.exit_json(changed=changed, instance=new["instance"], bmc_ports=new.get("bmc_ports", {}), full=[],
+                         path=path, stale_places=new.get("stale_places", {}))
 
     recorded = (record or {}).get("bmc_ports") or {}
     ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
@@ -136,7 +159,7 @@ def main():
         lab_record.remove_stale_temporaries(directory)
         lab_record.write_json_atomic(path, new)
     module.exit_json(changed=changed, instance=new["instance"] if record is not None or not module.check_mode else None,
-                     bmc_ports=ports, full=full, path=path)
+                     bmc_ports=ports, full=full, path=path, stale_places=new.get("stale_places", {}))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """A lab edited between runs: nodes removed, inserted, swapped; identity never moves."""
 import copy
 
-from conftest import (assert_no_duplicate_mac, base_lab, changed_count, changed_tasks, count, lab_state, run,
+from conftest import (IMAGES, assert_no_duplicate_mac, base_lab, changed_count, changed_tasks, count, lab_state, run,
                       write_lab)
+
+ALT_IMAGES = "/var/lib/libvirt/alt-images"
 
 
 def _build(tmp_path, lab, name):
@@ -91,3 +93,59 @@ def test_a_foreign_domain_and_bmc_named_like_a_node_are_refused_and_survive_tear
         dom.undefine()
         conn.close()
     assert_nothing_left()
+
+
+def _places():
+    """Networks, bridges and disk files of the fault lab, read from libvirt, OVS and the directories."""
+    import os
+    import subprocess
+
+    import libvirt
+    conn = libvirt.open("qemu:///system")
+    networks = sorted(n.name() for n in conn.listAllNetworks() if n.name().startswith("ifault"))
+    sources = sorted(set(part.split("'")[1] for d in conn.listAllDomains() if d.name().startswith("ifault")
+                         for part in d.XMLDesc(0).split("<source network=")[1:]))
+    conn.close()
+    bridges = [b for b in subprocess.run(["ovs-vsctl", "list-br"], stdout=subprocess.PIPE,
+                                         universal_newlines=True).stdout.split() if b.startswith("ifault")]
+    disks = dict((d, sorted(f for f in os.listdir(d) if "ifault" in f)) for d in (IMAGES, ALT_IMAGES)
+                 if os.path.isdir(d))
+    return {"networks": networks, "domain_networks": sources, "bridges": bridges, "disks": disks}
+
+
+def test_network_bridge_and_images_dir_renamed_then_teardown_of_the_old_description(fault_lab):
+    import os
+    tmp_path = fault_lab
+    os.makedirs(ALT_IMAGES, exist_ok=True)
+    try:
+        lab = base_lab()
+        _build(tmp_path, lab, "1.yml")
+        before = _places()
+        assert before["networks"] == ["ifault-net"] and before["bridges"] == ["ifault-br0"], before
+
+        moved = copy.deepcopy(lab)
+        moved["network"].update(name="ifault-net2", bridge="ifault-br1")
+        moved["libvirt"] = {"images_dir": ALT_IMAGES}
+        out, state = _build(tmp_path, moved, "2.yml")
+        count("faults injected")
+        after = _places()
+        assert after["networks"] == ["ifault-net2"] and after["bridges"] == ["ifault-br1"], after
+        assert after["domain_networks"] == ["ifault-net2"], after
+        assert after["disks"][IMAGES] == [], after  # nothing left in the old images directory
+        assert after["disks"][ALT_IMAGES] == ["ifault_ifault-%s-vda.qcow2" % n for n in "abc"], after
+        assert "stale_places" not in state["record"], state["record"]
+        rc, again = run("site.yml", write_lab(tmp_path, moved, "2.yml"))
+        assert rc == 0 and changed_count(again) == 0, again[-4000:]
+
+        # Teardown with the description as it was before the renames: the record knows better.
+        rc, out = run("playbooks/teardown.yml", write_lab(tmp_path, lab, "old.yml"))
+        assert rc == 0, out[-4000:]
+        left = _places()
+        assert left["networks"] == [] and left["bridges"] == [], left
+        assert left["disks"] == {IMAGES: [], ALT_IMAGES: []}, left
+        assert lab_state()["record_files"] == []
+        count("faults survived")
+    finally:
+        for entry in os.listdir(ALT_IMAGES):
+            os.unlink(os.path.join(ALT_IMAGES, entry))
+        os.rmdir(ALT_IMAGES)
