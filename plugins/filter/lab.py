@@ -43,6 +43,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_comma
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
 from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_utils
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
@@ -69,6 +70,11 @@ def bmc_endpoints(model):
     """One entry per overcloud node: what vbmc and ipmitool need (no password)."""
     return [{"name": node["name"], "address": model["bmc"]["address"], "port": node["bmc_port"]}
             for node in model["nodes"]]
+
+
+def lab_without_secrets(lab):
+    """The lab description without any key naming a password (for the lab record)."""
+    return lab_record.without_secrets(lab)
 
 
 def port_ranges(ports):
@@ -287,6 +293,7 @@ def undercloud_seed(model, ssh_public_key):
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "lab_public_key": lab_public_key, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
+                "lab_without_secrets": lab_without_secrets,
                 "lab_summary": lab_summary, "instackenv": instackenv,
                 "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,

@@ -89,8 +89,21 @@ def new_record(lab):
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bmc_ports": {}}
 
 
-def updated_record(record, lab, bmc_ports, places):
-    """The record after this run: returns (new record, whether it differs from ``record``)."""
+def without_secrets(value):
+    """``value`` with every key naming a password removed, at any depth."""
+    if isinstance(value, dict):
+        return dict((k, without_secrets(v)) for k, v in value.items() if "password" not in str(k).lower())
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+def updated_record(record, lab, bmc_ports, places, description=None):
+    """The record after this run: returns (new record, whether it differs from ``record``).
+
+    ``description`` (the lab as last described, secrets removed) is what lets teardown run
+    from the record alone after the lab was renamed or its description lost.
+    """
     if record is None:
         record = new_record(lab)
     if record.get("lab") != lab:
@@ -98,6 +111,8 @@ def updated_record(record, lab, bmc_ports, places):
     new = dict(record)
     new["bmc_ports"] = dict(sorted(bmc_ports.items()))
     new["places"] = places
+    if description:
+        new["description"] = without_secrets(description)
     new["stale_places"] = stale_places(record.get("places") or {}, places, record.get("stale_places") or {})
     if not new["stale_places"]:
         del new["stale_places"]

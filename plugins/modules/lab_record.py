@@ -50,6 +50,13 @@ options:
         I(stale_places)) until a run removed what the lab left there and said so with I(state=cleaned).
     type: dict
     default: {}
+  description:
+    description:
+      - The lab description as given (the C(lab) variable), kept in the record without any key naming a
+        password, so that C(playbooks/teardown.yml -e teardown_lab_from_record=<lab>) can remove a lab
+        that was renamed or whose description is gone.
+    type: dict
+    default: {}
   cleaned:
     description: With I(state=cleaned), the stale places (key to list of values) now emptied of the lab's objects.
     type: dict
@@ -123,6 +130,7 @@ def main():
             reserved_ports=dict(type="list", elements="int", default=[]),
             places=dict(type="dict", default={}),
             cleaned=dict(type="dict", default={}),
+            description=dict(type="dict", default={}),
             state=dict(type="str", choices=["present", "absent", "cleaned"], default="present"),
         ),
         supports_check_mode=True,
@@ -151,7 +159,8 @@ def main():
     recorded = (record or {}).get("bmc_ports") or {}
     ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
     try:
-        new, changed = lab_record.updated_record(record, params["lab"], ports, params["places"])
+        new, changed = lab_record.updated_record(record, params["lab"], ports, params["places"],
+                                                  params["description"])
     except ValueError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
     if changed and not module.check_mode:

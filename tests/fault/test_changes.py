@@ -1,7 +1,7 @@
 """A lab edited between runs: nodes removed, inserted, swapped; identity never moves."""
 import copy
 
-from conftest import (IMAGES, assert_no_duplicate_mac, base_lab, changed_count, changed_tasks, count, lab_state, run,
+from conftest import (IMAGES, REPO, assert_no_duplicate_mac, assert_nothing_left, base_lab, changed_count, changed_tasks, count, lab_state, run,
                       write_lab)
 
 ALT_IMAGES = "/var/lib/libvirt/alt-images"
@@ -149,3 +149,38 @@ def test_network_bridge_and_images_dir_renamed_then_teardown_of_the_old_descript
         for entry in os.listdir(ALT_IMAGES):
             os.unlink(os.path.join(ALT_IMAGES, entry))
         os.rmdir(ALT_IMAGES)
+
+
+def test_lab_renamed_is_refused_on_the_old_labs_objects_and_torn_down_from_its_record(fault_lab):
+    import os
+    import subprocess
+    tmp_path = fault_lab
+    lab = base_lab()
+    _build(tmp_path, lab, "1.yml")
+    built = _places()
+
+    renamed = dict(copy.deepcopy(lab), name="ifaultx")
+    rc, out = run("site.yml", write_lab(tmp_path, renamed, "renamed.yml"))
+    count("faults injected")
+    assert rc != 0 and "'ifault-br0'" in out and "(owner: ifault)" in out, out[-4000:]
+    assert _places() == built and sorted(lab_state()["domains"]) == ["ifault-a", "ifault-b", "ifault-c"]
+
+    def teardown_from_record(name):
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+        proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "playbooks/teardown.yml",
+                               "-e", "teardown_lab_from_record=%s" % name], cwd=str(REPO), env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        return proc.returncode, proc.stdout
+
+    rc, out = teardown_from_record("../../etc")
+    assert rc != 0 and "is not a lab name" in out, out[-3000:]
+    rc, out = teardown_from_record("ifault")
+    assert rc == 0, out[-4000:]
+    assert _places() == {"networks": [], "domain_networks": [], "bridges": [], "disks": {IMAGES: []}}
+    assert_nothing_left()
+    # The old lab gone, the renamed one builds and converges.
+    _build(tmp_path, renamed, "renamed.yml")
+    rc, out = run("playbooks/teardown.yml", write_lab(tmp_path, renamed, "renamed.yml"))
+    assert rc == 0, out[-4000:]
+    assert_nothing_left("ifaultx")
+    count("faults survived")

@@ -28,7 +28,7 @@ def test_port_ranges(ports, ranges):
 
 def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
-    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_summary", "instackenv",
+    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
                             "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
                             "ovs_table", "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
@@ -180,3 +180,12 @@ def test_node_hardware_is_what_inspection_should_find(model):
     assert lab_filters.node_hardware(model) == [
         {"name": "control-1", "vcpus": 8, "memory_mb": 32768, "disk_gb": 60},
         {"name": "compute-1", "vcpus": 12, "memory_mb": 32768, "disk_gb": 60}]
+
+
+def test_lab_without_secrets_drops_every_password_key():
+    lab = {"name": "l", "bmc": {"password": "s3cret", "username": "admin"},
+           "undercloud": {"admin_password": "x", "extra": {"Password_hint": "y", "keep": 1}}, "nodes": [{"name": "n"}]}
+    clean = lab_filters.lab_without_secrets(lab)
+    assert "s3cret" not in repr(clean) and "admin_password" not in repr(clean) and "Password_hint" not in repr(clean)
+    assert clean["bmc"] == {"username": "admin"} and clean["nodes"] == [{"name": "n"}]
+    assert lab["bmc"]["password"] == "s3cret"  # the description itself is untouched
