@@ -19,7 +19,9 @@ description:
     (C(SUSHY_EMULATOR_ALLOWED_INSTANCES)); other domains on the virthost stay invisible to it.
   - Its configuration and password file live in I(config_dir)/<lab>/redfish, both mode 0600. The password
     file holds a bcrypt hash, kept as long as the password still matches, so a second run changes nothing.
-  - A changed configuration or password restarts the emulator. Before starting, a port already
+  - A changed configuration or password restarts the emulator; so does a running emulator that was not
+    started with the files as they are now (a run killed after writing them), which a stamp written
+    after each start tells. Before starting, a port already
     served by another process is refused, and nothing is changed.
   - Under systemd it runs as the unit C(labkit-redfish-<lab>.service). Where PID 1 is not systemd
     (containers, CI runners) the module starts it as a detached process and keeps its pid in I(run_dir).
@@ -151,6 +153,7 @@ systems:
 """
 
 import errno
+import hashlib
 import os
 import shutil
 import signal
@@ -235,6 +238,17 @@ def password_line(existing_text, username, password):
                 pass
     digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS))
     return "%s:%s\n" % (username, digest.decode("ascii"))
+
+
+STARTED_STAMP = "started-with"
+
+
+def started_digest(files):
+    """One digest of the files ({path: text}) an emulator is started with."""
+    digest = hashlib.sha256()
+    for path, text in sorted(files.items()):
+        digest.update(path.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
 
 
 def read_text(path):
@@ -461,7 +475,11 @@ def ensure_present(module, params):
     changed_files = [path for path, text in sorted(wanted.items()) if read_text(path) != text]
     running = supervisor.running()
     unit_changed = isinstance(supervisor, SystemdSupervisor) and supervisor.unit_changed()
-    if running and not changed_files and not unit_changed:
+    # The files may be new while the process still runs the old ones (a run killed between
+    # writing them and the restart): what counts is what the running emulator started with.
+    stamp_path = os.path.join(directory, STARTED_STAMP)
+    started_with = started_digest(wanted)
+    if running and not changed_files and not unit_changed and read_text(stamp_path) == started_with:
         action = "unchanged"
     elif running:
         action = "restarted"
@@ -484,9 +502,13 @@ def ensure_present(module, params):
         write_private(path, wanted[path])
     proc = None
     if action != "unchanged":
+        if os.path.exists(stamp_path):
+            os.remove(stamp_path)
         supervisor.stop()
         proc = supervisor.start()
     result["systems"] = wait_for_systems(module, params, supervisor, proc)
+    if action != "unchanged":
+        write_private(stamp_path, started_with)
     return result
 
 

@@ -95,6 +95,22 @@ def test_switching_bmc_type_replaces_the_bmcs_and_a_new_password_restarts_the_em
     rc, out = playbook("site.yml", "-e", new_password, "--tags", "bmc")
     assert changed(out) == 0, out[-3000:]
 
+    # A run killed after writing the new configuration and before the restart: the file says
+    # port 7332, the emulator still listens on 7331. The next run must restart it even though
+    # every file is already as wanted.
+    config = "/etc/labkit/itestrf/redfish/emulator.conf"
+    text = open(config).read()
+    assert "SUSHY_EMULATOR_LISTEN_PORT = 7331\n" in text
+    with open(config, "w") as stream:
+        stream.write(text.replace("SUSHY_EMULATOR_LISTEN_PORT = 7331\n", "SUSHY_EMULATOR_LISTEN_PORT = 7332\n"))
+    new_port = variant(tmp_path, "port.yml", password="n3w-Secret", port=7332)
+    rc, out = playbook("site.yml", "-e", new_port, "--tags", "bmc", "-v")
+    assert rc == 0, out[-3000:]
+    assert "action: restarted" in out and "changed_files: []" in out, out[-3000:]
+    assert redfish_get(7332, "/redfish/v1/Systems", "n3w-Secret")[0] == 200
+    rc, out = playbook("site.yml", "-e", new_port, "--tags", "bmc")
+    assert changed(out) == 0, out[-3000:]
+
     rc, out = playbook("site.yml", "-e", ipmi)
     assert rc == 0, out[-3000:]
     assert lab_bmcs() == sorted(NODES)

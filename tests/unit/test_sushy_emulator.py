@@ -131,3 +131,12 @@ def test_a_config_not_written_for_this_lab_is_never_overwritten(tmp_path):
     with pytest.raises(AssertionError):
         sushy_emulator.ensure_absent(RecordingModule(), params)
     assert (directory / "emulator.conf").exists()
+
+
+def test_the_started_stamp_changes_with_any_file_and_only_then():
+    files = {"/etc/labkit/l/redfish/emulator.conf": "PORT = 1\n", "/etc/labkit/l/redfish/htpasswd": "u:h\n"}
+    stamp = sushy_emulator.started_digest(files)
+    assert sushy_emulator.started_digest(dict(files)) == stamp
+    assert sushy_emulator.started_digest(dict(files, **{"/etc/labkit/l/redfish/htpasswd": "u:g\n"})) != stamp
+    # Text moved between files is another start configuration.
+    assert sushy_emulator.started_digest({"/a": "xy", "/b": ""}) != sushy_emulator.started_digest({"/a": "x", "/b": "y"})
