@@ -84,9 +84,35 @@ def read_json(path):
     return data
 
 
-def new_record(lab):
-    return {"version": RECORD_VERSION, "lab": lab, "instance": str(uuid.uuid4()),
+def new_record(lab, controller=None):
+    return {"version": RECORD_VERSION, "lab": lab, "instance": str(uuid.uuid4()), "controller": controller,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bmc_ports": {}}
+
+
+def instance_conflict(record, known_instance, controller):
+    """Why this run may not use the lab ``record`` holds, or None.
+
+    ``known_instance`` is the instance id the controller kept from its last run of the lab
+    (None on a first run or a fresh checkout); ``controller`` is ``user@host`` of the
+    controller. A lab of the same name built from another description is another instance:
+    either the controller knows another id, or it knows none and the lab was built by
+    another user or host.
+    """
+    if record is None:
+        return None
+    recorded = record.get("instance")
+    holder = record.get("controller") or "an unknown controller"
+    if known_instance:
+        if known_instance != recorded:
+            return ("lab %s on this host is instance %s (built by %s, %s), not instance %s that this controller "
+                    "built: another description uses the same lab name" % (
+                        record.get("lab"), recorded, holder, record.get("created"), known_instance))
+        return None
+    if record.get("controller") and record["controller"] != controller:
+        return ("lab %s on this host was built by %s (instance %s, %s) and this controller (%s) has never built it: "
+                "another description may use the same lab name" % (
+                    record.get("lab"), holder, recorded, record.get("created"), controller))
+    return None
 
 
 def without_secrets(value):
@@ -98,14 +124,14 @@ def without_secrets(value):
     return value
 
 
-def updated_record(record, lab, bmc_ports, places, description=None):
+def updated_record(record, lab, bmc_ports, places, description=None, controller=None):
     """The record after this run: returns (new record, whether it differs from ``record``).
 
     ``description`` (the lab as last described, secrets removed) is what lets teardown run
     from the record alone after the lab was renamed or its description lost.
     """
     if record is None:
-        record = new_record(lab)
+        record = new_record(lab, controller)
     if record.get("lab") != lab:
         raise ValueError("the record names lab %r, not %r" % (record.get("lab"), lab))
     new = dict(record)

@@ -57,6 +57,21 @@ options:
         that was renamed or whose description is gone.
     type: dict
     default: {}
+  known_instance:
+    description:
+      - The instance id the controller kept from its last run of this lab (empty on a first run or a
+        fresh checkout). When the record holds another instance, or the controller knows none and the
+        lab was built from another controller (I(controller)), the run fails unless I(adopt) is set.
+    type: str
+    default: ""
+  controller:
+    description: C(user@host) of the controller, recorded when the lab is first built.
+    type: str
+    default: ""
+  adopt:
+    description: Take over a lab of this name built by another controller or description.
+    type: bool
+    default: false
   cleaned:
     description: With I(state=cleaned), the stale places (key to list of values) now emptied of the lab's objects.
     type: dict
@@ -131,6 +146,9 @@ def main():
             places=dict(type="dict", default={}),
             cleaned=dict(type="dict", default={}),
             description=dict(type="dict", default={}),
+            known_instance=dict(type="str", default=""),
+            controller=dict(type="str", default=""),
+            adopt=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent", "cleaned"], default="present"),
         ),
         supports_check_mode=True,
@@ -142,6 +160,11 @@ def main():
         record = lab_record.read_json(path)
     except ValueError as exc:
         module.fail_json(msg="the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
+    if params["state"] in ("present", "absent"):
+        conflict = lab_record.instance_conflict(record, params["known_instance"], params["controller"])
+        if conflict and not params["adopt"]:
+            module.fail_json(msg="%s; nothing was changed. Choose another lab.name, or take the lab over with "
+                                 "-e lab_adopt=true" % conflict)
     if params["state"] == "absent":
         if record is not None and not module.check_mode:
             os.unlink(path)
@@ -160,7 +183,7 @@ def main():
     ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
     try:
         new, changed = lab_record.updated_record(record, params["lab"], ports, params["places"],
-                                                  params["description"])
+                                                  params["description"], params["controller"] or None)
     except ValueError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
     if changed and not module.check_mode:

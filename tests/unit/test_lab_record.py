@@ -35,3 +35,19 @@ def test_an_unchanged_run_changes_nothing_and_cleaning_keeps_other_keys():
     two, _ = lab_record.updated_record(record, "lab", {}, dict(PLACES, bridge="br-b", images_dir="/srv/images"))
     left, _ = lab_record.forget_stale(two, {"bridge": ["br-a"]})
     assert left["stale_places"] == {"images_dir": ["/var/lib/libvirt/images"]}
+
+
+def test_a_lab_of_the_same_name_built_elsewhere_is_another_instance():
+    record = lab_record.new_record("lab", "alice@ctl-a")
+    # The controller that built it, fresh checkout or not, may go on.
+    assert lab_record.instance_conflict(record, record["instance"], "alice@ctl-a") is None
+    assert lab_record.instance_conflict(record, "", "alice@ctl-a") is None
+    # Another controller that never built it, or one that knows another instance, may not.
+    why = lab_record.instance_conflict(record, "", "bob@ctl-b")
+    assert "built by alice@ctl-a" in why and record["instance"] in why and "bob@ctl-b" in why
+    why = lab_record.instance_conflict(record, "0000-other", "alice@ctl-a")
+    assert "not instance 0000-other" in why
+    # No record: nothing to conflict with. A record from before controllers were kept: only ids count.
+    assert lab_record.instance_conflict(None, "x", "bob@ctl-b") is None
+    old = dict(record, controller=None)
+    assert lab_record.instance_conflict(old, "", "bob@ctl-b") is None
