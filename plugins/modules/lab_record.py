@@ -160,6 +160,7 @@ def main():
         record = lab_record.read_json(path)
     except ValueError as exc:
         module.fail_json(msg="the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
+    conflict = None
     if params["state"] in ("present", "absent"):
         conflict = lab_record.instance_conflict(record, params["known_instance"], params["controller"])
         if conflict and not params["adopt"]:
@@ -186,6 +187,10 @@ def main():
                                                   params["description"], params["controller"] or None)
     except ValueError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
+    if conflict:  # adopted: this controller is the lab's builder from now on
+        new["controller"] = params["controller"] or None
+        changed = True
+        module.warn("took over lab %s: %s" % (params["lab"], conflict))
     if changed and not module.check_mode:
         lab_record.ensure_dir(directory)
         lab_record.remove_stale_temporaries(directory)
