@@ -161,7 +161,8 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
     conflict = None
-    if params["state"] in ("present", "absent"):
+    # Teardown reads the record (state=present) before anything else, so this check guards it too.
+    if params["state"] == "present":
         conflict = lab_record.instance_conflict(record, params["known_instance"], params["controller"])
         if conflict and not params["adopt"]:
             module.fail_json(msg="%s; nothing was changed. Choose another lab.name, or take the lab over with "
