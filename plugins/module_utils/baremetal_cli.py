@@ -73,9 +73,30 @@ def node_rows(list_output):
             "capabilities": properties.get("capabilities", ""),
             "inspected": bool(_field(row, "inspection_finished_at", "Inspection Finished At")),
             "instance_uuid": _field(row, "instance_uuid", "Instance UUID"),
+            "driver": _field(row, "driver", "Driver"),
+            "driver_info": _json_field(_field(row, "driver_info", "Driver Info")),
+            "extra": _json_field(_field(row, "extra", "Extra")),
             "properties": dict((k, properties.get(k)) for k in ("cpus", "memory_mb", "local_gb")),
         }
     return nodes
+
+
+def _json_field(value):
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def port_rows(list_output):
+    """``openstack baremetal port list --fields uuid address node_uuid -f json``: {node uuid: {mac: port uuid}}."""
+    ports = {}
+    for row in json.loads(list_output or "[]"):
+        node = _field(row, "node_uuid", "Node UUID")
+        ports.setdefault(node, {})[(_field(row, "address", "Address") or "").lower()] = _field(row, "uuid", "UUID")
+    return ports
 
 
 def inspection_mismatches(nodes, expected):
@@ -134,6 +155,10 @@ class Cli(object):
     def nodes(self):
         _rc, out, _err = self.run("baremetal", "node", "list", "--long", "-f", "json")
         return node_rows(out)
+
+    def ports(self):
+        _rc, out, _err = self.run("baremetal", "port", "list", "--fields", "uuid", "address", "node_uuid", "-f", "json")
+        return port_rows(out)
 
     def wait(self, names, target, timeout, poll=2.0):
         """Poll until every named node is in ``target``; return (nodes, problems)."""

@@ -24,11 +24,28 @@ description:
     tripleo-ansible's playbook on the machine and ironic-inspector's own API for the data.
   - Re-running changes nothing once every node is in its target state; TripleO's import itself
     matches existing nodes by MAC or BMC address and never duplicates them.
+  - Ownership. Every node the module imports gets C(extra/labkit_lab) and C(extra/labkit_instance).
+    Only nodes with the lab's mark are refreshed or deleted. A node named like a lab node without
+    the mark is adopted when its BMC endpoint is the lab's (registered by an older release), and
+    refused otherwise, as is a node of another lab or another instance of this one - before any change.
+  - Refresh. When a node's driver, BMC endpoint, BMC user, BMC password or MACs differ from
+    instackenv.json, Ironic is updated (C(baremetal node set), C(baremetal port create/delete)) and
+    read back; a node is never counted done while Ironic holds other values. Ironic never shows a
+    password, so it is compared with the instackenv.json last imported, kept (0600) beside it as
+    C(.imported.json).
   - C(overcloud node provide) exits 0 even when Ironic refuses a node, so the module checks the
     provision state of every node itself rather than trusting exit codes.
   - Written for this collection because there is no maintained module for tripleoclient's node
     commands (tripleo-operator-ansible, retired with TripleO, pasted values into shell strings).
 options:
+  lab:
+    description: The lab's name, written into and read from each node's C(extra/labkit_lab).
+    type: str
+    required: true
+  instance:
+    description: The lab's instance id (from its record), in C(extra/labkit_instance); empty to match any instance.
+    type: str
+    default: ""
   openstack:
     description: The openstack command on the undercloud.
     type: path
@@ -37,7 +54,9 @@ options:
     description: Shell file that sets the C(OS_*) environment (the undercloud's C(stackrc)).
     type: path
   instackenv:
-    description: Path of instackenv.json on the undercloud. Required with I(state=present).
+    description:
+      - Path of instackenv.json on the undercloud. Required with I(state=present); with
+        I(state=absent) it lets unmarked nodes of an older release be recognised by their BMC.
     type: path
   nodes:
     description: Names of the lab's overcloud nodes.
@@ -66,8 +85,8 @@ options:
     default: 1800
   state:
     description:
-      - C(present) registers the nodes; C(absent) deletes the listed nodes from Ironic (the
-        lab's teardown), and no other node. A node Ironic would not delete as it is (deployed,
+      - C(present) registers the nodes; C(absent) deletes the listed nodes that are the lab's from
+        Ironic (the lab's teardown), and no other node. A node Ironic would not delete as it is (deployed,
         failed, busy, or holding an instance) is put in maintenance mode first.
     type: str
     choices: [present, absent]
@@ -95,19 +114,66 @@ nodes:
   sample:
     - {name: control-1, uuid: 6c1c..., provision_state: available, power_state: power off}
 commands:
-  description: The openstack commands run (or that would be, in check mode).
+  description: The openstack commands run (or that would be, in check mode); passwords masked.
   returned: always
   type: list
   elements: list
+refreshed:
+  description: What was brought in line with instackenv.json, by node.
+  returned: always
+  type: dict
+  sample: {compute-1: ["ipmi_port 7002 -> 7005", "MACs 52:54:00:aa:bb:01 -> 52:54:00:aa:bb:02"]}
+left:
+  description: Nodes named like lab nodes that are not the lab's, left alone by I(state=absent).
+  returned: always
+  type: list
+  elements: str
 """
 
+import json
+import os
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import ironic_nodes
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import (
     Cli, check_states, inspection_mismatches)
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_record import write_json_atomic
 
 
 # What Ironic deletes without maintenance mode (allow_deleting_available_nodes is on by default).
 DELETABLE_STATES = ("manageable", "enroll", "adopt failed", "available")
+
+
+def read_instackenv(path):
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as stream:
+        return json.load(stream)
+
+
+def imported_path(instackenv):
+    return os.path.join(os.path.dirname(instackenv), ".imported.json")
+
+
+def refresh_commands(cli, nodes, names, wanted, last, lab, instance):
+    """Commands bringing the lab's existing nodes in line with instackenv.json, and what they fix."""
+    port_by_node = cli.ports()
+    removes, sets, creates, refreshed = [], [], [], {}
+    for name in names:
+        node = nodes[name]
+        ports = port_by_node.get(node["uuid"], {})
+        texts, args, add, remove = ironic_nodes.differences(node, list(ports), wanted[name],
+                                                            (last.get(name) or {}).get("password"))
+        if ironic_nodes.needs_mark(node, lab, instance):
+            args += ironic_nodes.mark_args(lab, instance)
+        if args:
+            sets.append(["baremetal", "node", "set", node["uuid"]] + args)
+        removes.extend(["baremetal", "port", "delete", ports[mac]] for mac in remove)
+        creates.extend(["baremetal", "port", "create", "--node", node["uuid"], mac] for mac in add)
+        if texts:
+            refreshed[name] = texts
+    # Deletions first: a MAC moved from one node to another is free before it is created again.
+    return removes + sets + creates, refreshed
 
 
 def summary(nodes, names):
@@ -118,6 +184,8 @@ def summary(nodes, names):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lab=dict(type="str", required=True),
+            instance=dict(type="str", default=""),
             openstack=dict(type="path", default="openstack"),
             rc_file=dict(type="path"),
             instackenv=dict(type="path"),
@@ -133,9 +201,24 @@ def main():
     )
     p = module.params
     cli = Cli(module, p["openstack"], p["rc_file"])
+    try:
+        doc = read_instackenv(p["instackenv"])
+        last_doc = read_instackenv(imported_path(p["instackenv"])) if p["instackenv"] else None
+    except ValueError as exc:
+        module.fail_json(msg="instackenv.json is not JSON: %s" % exc)
+    wanted = dict((name, spec) for name, spec in ironic_nodes.wanted_nodes(doc or {}).items() if name in p["nodes"])
+    last = ironic_nodes.wanted_nodes(last_doc or {})
+    for spec in list(wanted.values()) + list(last.values()):
+        if spec["password"]:
+            module.no_log_values.add(spec["password"])
     if p["state"] == "absent":
         nodes = cli.nodes()
-        present = [name for name in p["nodes"] if name in nodes]
+        named = [name for name in p["nodes"] if name in nodes]
+        known = dict((name, wanted.get(name) or {"driver": None, "driver_info": {}}) for name in named)
+        ours, adopt, foreign, _missing = ironic_nodes.classify(nodes, known, p["lab"], p["instance"])
+        present = [name for name in named if name in ours or name in adopt]
+        for text in foreign:
+            module.warn("left in Ironic: %s" % text)
         # Ironic deletes a node that is deployed, failed or busy only in maintenance mode; the
         # lab's VMs go next, so there is nothing left to clean up on them.
         stuck = [name for name in present if nodes[name]["provision_state"] not in DELETABLE_STATES
@@ -150,16 +233,41 @@ def main():
             for command in commands:
                 cli.run(*command)
         module.exit_json(changed=bool(commands), nodes=[{"name": n, "provision_state": "deleted"} for n in present],
-                         commands=commands)
+                         commands=commands, refreshed={}, left=sorted(set(named) - set(present)))
     target = "available" if p["provide"] else "manageable"
     names = p["nodes"]
     nodes = cli.nodes()
+    commands, refreshed = [], {}
+    if doc is not None:
+        unknown = sorted(set(names) - set(wanted))
+        if unknown:
+            module.fail_json(msg="instackenv.json has no node %s" % ", ".join(unknown))
+        ours, adopt, foreign, missing = ironic_nodes.classify(nodes, wanted, p["lab"], p["instance"])
+        if foreign:
+            module.fail_json(msg="Ironic holds nodes named like the lab's that are not the lab's: %s; nothing was "
+                                 "changed. Delete or rename them, or rename the lab's nodes" % "; ".join(foreign))
+        commands, refreshed = refresh_commands(cli, nodes, ours + adopt, wanted, last, p["lab"], p["instance"])
+        if commands and not module.check_mode:
+            for command in commands:
+                cli.run(*command)
+            nodes = cli.nodes()
+            _again, still = refresh_commands(cli, nodes, ours + adopt, wanted,
+                                             dict((n, {"password": wanted[n]["password"]}) for n in wanted),
+                                             p["lab"], p["instance"])
+            if still:
+                module.fail_json(msg="Ironic still differs from instackenv.json after the refresh: %s" % "; ".join(
+                    "%s: %s" % (name, ", ".join(texts)) for name, texts in sorted(still.items())),
+                    commands=masked(commands, wanted), refreshed=refreshed, changed=True)
     problems = check_states(nodes, names, target)
     uninspected = [n for n in names if p["introspect"] and not (nodes.get(n) or {}).get("inspected")]
-    commands = []
     if not problems and not uninspected:
-        module.exit_json(changed=False, nodes=summary(nodes, names), commands=commands)
+        if commands and not module.check_mode:
+            remember_import(p["instackenv"], doc)
+        module.exit_json(changed=bool(commands), nodes=summary(nodes, names), commands=masked(commands, wanted),
+                         refreshed=refreshed, left=[])
 
+    done = len(commands)
+    marked = []
     needs_import = [x["name"] for x in problems if x["state"] in ("missing", "enroll")]
     if needs_import:
         commands.append(["overcloud", "node", "import", p["instackenv"]])
@@ -172,13 +280,21 @@ def main():
         if p["provide"]:
             commands.append(["overcloud", "node", "provide"] + sorted(set(x["name"] for x in problems)
                                                                       | set(uninspected)))
-        module.exit_json(changed=True, nodes=summary(nodes, names), commands=commands)
+        module.exit_json(changed=True, nodes=summary(nodes, names), commands=masked(commands, wanted),
+                         refreshed=refreshed, left=[])
 
-    for command in commands:
+    for command in commands[done:]:
         cli.run(*command)
         if command[:3] == ["overcloud", "node", "import"]:
             nodes, problems = cli.wait(names, "manageable", p["timeout"])
             fail_on(module, problems, names, "manageable", nodes, commands)
+            unmarked = [n for n in names if n in nodes and ironic_nodes.needs_mark(nodes[n], p["lab"], p["instance"])]
+            # What the import created is the lab's from now on (a run killed before this line
+            # leaves nodes whose BMC is the lab's: the next run adopts them).
+            for name in unmarked:
+                mark = ["baremetal", "node", "set", nodes[name]["uuid"]] + ironic_nodes.mark_args(p["lab"], p["instance"])
+                cli.run(*mark)
+                marked.append(mark)
         elif command[:3] == ["baremetal", "node", "manage"]:
             cli.wait(command[3:], "manageable", p["timeout"])
         elif command[:3] == ["baremetal", "node", "inspect"]:
@@ -196,7 +312,21 @@ def main():
             cli.run(*commands[-1])
             nodes, problems = cli.wait(names, target, p["timeout"])
             fail_on(module, problems, names, target, nodes, commands)
-    module.exit_json(changed=True, nodes=summary(nodes, names), commands=commands)
+    remember_import(p["instackenv"], doc)
+    module.exit_json(changed=True, nodes=summary(nodes, names), commands=masked(commands + marked, wanted),
+                     refreshed=refreshed, left=[])
+
+
+def masked(commands, wanted):
+    passwords = set(spec["password"] for spec in wanted.values() if spec["password"])
+    return [[("%s=********" % arg.split("=", 1)[0]) if "=" in arg and arg.split("=", 1)[1] in passwords else arg
+             for arg in command] for command in commands]
+
+
+def remember_import(instackenv, doc):
+    """Keep what Ironic was given, passwords included (0600), to compare the next instackenv.json with."""
+    if doc is not None:
+        write_json_atomic(imported_path(instackenv), doc)
 
 
 def fail_on(module, problems, names, target, nodes, commands):

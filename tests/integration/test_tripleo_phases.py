@@ -319,3 +319,49 @@ def test_undercloud_phase_in_check_mode_templates_every_task_and_writes_nothing(
                  "Set the DNS servers on the ctlplane subnet"):
         assert task in out, task
     assert sorted(os.listdir(STATE)) == before
+
+
+def test_ironic_nodes_carry_the_labs_mark_are_refreshed_and_foreign_ones_are_refused_and_left(tripleo_lab, tmp_path):
+    rc, out = lab_playbook("site.yml")
+    assert rc == 0, out[-4000:]
+    instance = json.load(open("/var/lib/labkit/itest3/state.json"))["instance"]
+    nodes = ironic_nodes()
+    assert {n: row["extra"] for n, row in nodes.items()} == {
+        n: {"labkit_lab": "itest3", "labkit_instance": instance} for n in NODES}
+    port = nodes["itest3-compute-1"]["driver_info"]["ipmi_port"]
+    lab_json = json.loads((ARTIFACTS / "lab.json").read_text())
+    mac = next(vm["provisioning_mac"] for vm in lab_json["vms"] if vm["name"] == "itest3-compute-1")
+
+    def compute_ports():
+        uuid = ironic_nodes()["itest3-compute-1"]["uuid"]
+        rows = json.loads(openstack("baremetal", "port", "list", "--node", uuid, "-f", "json").stdout)
+        return sorted(r.get("address", r.get("Address")) for r in rows)
+
+    # Ironic drifted: another BMC port, a wrong MAC. The register phase puts both back and says so.
+    openstack("baremetal", "node", "set", "itest3-compute-1", "--driver-info", "ipmi_port=7399")
+    old_port = json.loads(openstack("baremetal", "port", "list", "--address", mac, "-f", "json").stdout)[0]
+    openstack("baremetal", "port", "delete", old_port.get("uuid", old_port.get("UUID")))
+    openstack("baremetal", "port", "create", "--node", ironic_nodes()["itest3-compute-1"]["uuid"], "52:54:00:de:ad:01")
+    rc, out = lab_playbook("site.yml", "--tags", "register", "-v")
+    assert rc == 0, out[-4000:]
+    assert "ipmi_port 7399 -> %s" % port in out and "MACs 52:54:00:de:ad:01 -> %s" % mac in out, out[-4000:]
+    assert ironic_nodes()["itest3-compute-1"]["driver_info"]["ipmi_port"] == port
+    assert compute_ports() == [mac]
+    assert "ipmi_password=" not in out.replace("ipmi_password=********", ""), "a BMC password was printed"
+    rc, out = lab_playbook("site.yml", "--tags", "register")
+    assert rc == 0 and recap(out)["test-undercloud"]["changed"] == "0", out[-4000:]
+
+    # A node named like a lab node that is not the lab's: the run stops before any change, and
+    # teardown leaves it.
+    openstack("baremetal", "node", "unset", "itest3-storage-1", "--extra", "labkit_lab", "--extra", "labkit_instance")
+    openstack("baremetal", "node", "set", "itest3-storage-1", "--driver-info", "ipmi_address=192.0.2.50")
+    before = ironic_nodes()
+    rc, out = lab_playbook("site.yml", "--tags", "register")
+    assert rc != 0 and "itest3-storage-1 is not the lab's (no labkit mark, BMC 192.0.2.50/" in out, out[-4000:]
+    assert ironic_nodes() == before
+    try:
+        rc, out = lab_playbook("playbooks/teardown.yml")
+        assert rc == 0, out[-4000:]
+        assert sorted(ironic_nodes()) == ["itest3-storage-1"], "teardown deleted a node that is not the lab's"
+    finally:
+        openstack("baremetal", "node", "delete", "itest3-storage-1", check=False)

@@ -287,6 +287,7 @@ def test_node_rows_read_snake_case_output():
                                                    "power_state": "power off", "last_error": None,
                                                    "capabilities": "profile:control,boot_option:local",
                                                    "inspected": False, "instance_uuid": None,
+                                                   "driver": None, "driver_info": {}, "extra": {},
                                                    "properties": {"cpus": None, "memory_mb": None,
                                                                   "local_gb": None}}}
 
