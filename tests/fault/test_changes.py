@@ -45,12 +45,14 @@ def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(faul
         assert third["domains"][name] == first["domains"][name]
     count("faults survived")
 
-    # Two nodes swapped: nothing on the host changes; only the artifacts list nodes in the new order.
+    # Two nodes swapped: nothing on the host changes; only the record (which keeps the description)
+    # and the artifacts list nodes in the new order.
     swapped = copy.deepcopy(inserted)
     swapped["nodes"][1], swapped["nodes"][2] = swapped["nodes"][2], swapped["nodes"][1]
     out, fourth = _build(tmp_path, swapped, "4.yml")
     count("faults injected")
-    assert changed_tasks(out) == ["labkit.tripleo.lab_summary : Write the lab summary",
+    assert changed_tasks(out) == ["labkit.tripleo.lab : Read the lab record (BMC ports kept by node name)",
+                                  "labkit.tripleo.lab_summary : Write the lab summary",
                                   "labkit.tripleo.instackenv : Write instackenv.json"], out[-4000:]
     out, _ = _build(tmp_path, swapped, "4.yml")
     assert changed_count(out) == 0, out[-4000:]

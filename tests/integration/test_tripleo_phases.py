@@ -365,3 +365,24 @@ def test_ironic_nodes_carry_the_labs_mark_are_refreshed_and_foreign_ones_are_ref
         assert sorted(ironic_nodes()) == ["itest3-storage-1"], "teardown deleted a node that is not the lab's"
     finally:
         openstack("baremetal", "node", "delete", "itest3-storage-1", check=False)
+
+
+def test_whole_site_in_check_mode_fails_nowhere_and_changes_nothing_fresh_or_built(tripleo_lab):
+    """Every phase, TripleO ones included, in check mode: on a fresh host, then on a built lab."""
+    check = ["site.yml", "-i", INVENTORY, "-e", "@%s" % (LABS / "itest3.yml"), "--check",
+             "-e", "undercloud_manage_host=false", "-e", '{"undercloud_images": {"zed": []}}']
+
+    def everything():
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(STATE) for f in fs if not f.startswith("ironic"))
+        return host_state(), ironic_nodes(), files, sorted(os.listdir(REPO / "artifacts"))
+
+    for moment in ("fresh", "built"):
+        before = everything()
+        rc, out = playbook(*check)
+        assert rc == 0, "%s: %s" % (moment, out[-4000:])
+        assert "check mode: the overcloud deploy of lab itest3 would run" in out, out[-3000:]
+        assert "check mode: the overcloud of lab itest3 is not validated" in out, out[-3000:]
+        assert everything() == before, moment
+        if moment == "fresh":
+            rc, out = lab_playbook("site.yml")
+            assert rc == 0, out[-4000:]
