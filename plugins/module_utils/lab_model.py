@@ -337,7 +337,24 @@ def normalize(lab, bmc_ports=None):
         "tripleo": tripleo,
         "checks": checks,
         "warnings": warnings,
+        "files": _lab_files(all_vms),
     }
+
+
+def _lab_files(vms):
+    """Every file the lab keeps in its images directory: disks, the undercloud's seed and base image.
+
+    Anything else there with the lab's mark was left by a VM no longer described, and goes.
+    """
+    files = set()
+    for vm in vms:
+        for disk in vm["disks"]:
+            files.add(disk["path"])
+            if disk.get("backing_image"):
+                files.add(disk["backing_image"])
+        if vm.get("seed"):
+            files.add(vm["seed"])
+    return sorted(files)
 
 
 def _refuse_control_characters(check, value, path):

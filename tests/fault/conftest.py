@@ -132,7 +132,7 @@ def lab_state(lab=LAB_NAME):
     if os.path.exists(os.path.join(record_dir, "state.json")):
         with open(os.path.join(record_dir, "state.json")) as stream:
             record = json.load(stream)
-    return {"domains": domains, "all_macs": all_macs, "bmcs": bmcs, "images": images, "record": record,
+    return {"domains": domains, "all_macs": sorted(all_macs), "bmcs": bmcs, "images": images, "record": record,
             "record_files": sorted(os.listdir(record_dir)) if os.path.isdir(record_dir) else []}
 
 

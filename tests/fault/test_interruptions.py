@@ -67,3 +67,64 @@ def test_a_second_run_of_the_same_lab_fails_at_once_naming_the_first(fault_lab, 
     finally:
         kill_run(first)
     assert os.path.exists(os.path.join(RECORDS, "ifault", "lock.json"))
+
+
+def _pids(pattern):
+    """Live processes whose command line holds ``pattern`` (zombies, which PID 1 may not reap here, excluded)."""
+    import subprocess
+    out = subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.PIPE, universal_newlines=True).stdout
+    pids = []
+    for pid in (int(p) for p in out.split()):
+        try:
+            with open("/proc/%d/stat" % pid) as stream:
+                if stream.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    pids.append(pid)
+        except IOError:
+            pass
+    return pids
+
+
+def _restart_daemons():
+    import subprocess
+    from conftest import REPO
+    subprocess.run([str(REPO / "scripts" / "start-daemons")], check=True, stdout=subprocess.DEVNULL)
+
+
+def _stop(pattern):
+    import signal
+    import time
+    for pid in _pids(pattern):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + 30
+    while _pids(pattern) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _pids(pattern), "%s did not stop" % pattern
+
+
+def test_vbmcd_down_at_the_start_of_a_run_is_named_and_nothing_is_half_done(fault_lab, tmp_path):
+    lab_file = write_lab(tmp_path, base_lab())
+    _stop("bin/vbmcd")
+    try:
+        count("faults injected")
+        rc, out = run("site.yml", lab_file)
+        assert rc != 0 and "vbmcd does not answer on localhost" in out, out[-3000:]
+        assert "nothing of lab ifault was changed" in out
+        state = lab_state()
+        assert state["domains"] == {} and state["images"] == [], state
+    finally:
+        _restart_daemons()
+    _converges(tmp_path, lab_file)
+    count("faults survived")
+
+
+def test_libvirtd_restarted_between_runs_changes_nothing(fault_lab, tmp_path):
+    lab_file = write_lab(tmp_path, base_lab())
+    _converges(tmp_path, lab_file)
+    before = lab_state()
+    _stop("^libvirtd")
+    _restart_daemons()
+    count("faults injected")
+    rc, out = run("site.yml", lab_file)
+    assert rc == 0 and changed_count(out) == 0, out[-4000:]
+    assert lab_state() == before
+    count("faults survived")

@@ -189,3 +189,15 @@ def test_lab_without_secrets_drops_every_password_key():
     assert "s3cret" not in repr(clean) and "admin_password" not in repr(clean) and "Password_hint" not in repr(clean)
     assert clean["bmc"] == {"username": "admin"} and clean["nodes"] == [{"name": "n"}]
     assert lab["bmc"]["password"] == "s3cret"  # the description itself is untouched
+
+
+def test_the_lab_files_are_every_disk_the_seed_and_the_base_image(lab):
+    assert lab_filters.lab_model(lab)["files"] == sorted(
+        d["path"] for vm in lab_filters.lab_model(lab)["vms"] for d in vm["disks"])
+    lab["tripleo"] = {"undercloud_image": "https://example.invalid/centos9.qcow2", "ssh_public_key": "~/.ssh/id.pub",
+                      "management": {"address": "10.20.0.5/24", "gateway": "10.20.0.1"}}
+    model = lab_filters.lab_model(lab)
+    undercloud = model["undercloud"]
+    assert undercloud["seed"] in model["files"] and undercloud["disks"][0]["backing_image"] in model["files"]
+    assert all(d["path"] in model["files"] for vm in model["vms"] for d in vm["disks"])
+    assert len(model["files"]) == len(set(model["files"]))
