@@ -73,7 +73,9 @@ def test_a_boot_device_set_through_the_bmc_is_not_drift(built):
 
 
 def test_bmc_rules_scoped_to_allowed_sources_and_removed_by_teardown(built, tmp_path):
-    ports = "%d-%d/udp" % (7101, 7100 + len(NODES))
+    lab = yaml.safe_load(open(LABS / "itest.yml"))["lab"]
+    first = lab["bmc"]["port_start"]
+    ports = "%d-%d/udp" % (first, first + len(lab["nodes"]) - 1)
     before = host_state()
     assert ports in before["firewall_ports"] and ports in before["firewall_permanent_ports"], before
     scoped = variant(tmp_path, "scoped.yml", lambda lab: lab["bmc"].update(allow_from=["127.0.0.1"]))
