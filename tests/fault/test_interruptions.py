@@ -1,6 +1,8 @@
 """Runs killed with SIGKILL at the worst moments, and runs that overlap."""
 import os
 
+import pytest
+
 from conftest import (FAKES, IMAGES, RECORDS, assert_no_duplicate_mac, base_lab, changed_count, count, kill_run,
                       lab_state, run, start, wait_for, write_lab)
 
@@ -127,4 +129,49 @@ def test_libvirtd_restarted_between_runs_changes_nothing(fault_lab, tmp_path):
     rc, out = run("site.yml", lab_file)
     assert rc == 0 and changed_count(out) == 0, out[-4000:]
     assert lab_state() == before
+    count("faults survived")
+
+
+FULL_DIR = "/var/lib/libvirt/ifault-full"
+
+
+@pytest.fixture
+def small_images_dir(tmp_path):
+    """An 8 MiB ext4 file system (user xattrs, unlike tmpfs on this kernel) as images directory."""
+    import subprocess
+    image = str(tmp_path / "images.ext4")
+    subprocess.run(["truncate", "-s", "8M", image], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True)
+    os.makedirs(FULL_DIR, exist_ok=True)
+    subprocess.run(["mount", "-o", "loop", image, FULL_DIR], check=True)
+    yield FULL_DIR
+    subprocess.run(["umount", FULL_DIR], check=True)
+    os.rmdir(FULL_DIR)
+
+
+def test_a_full_images_directory_fails_naming_the_disk_and_converges_once_space_is_freed(
+        fault_lab, tmp_path, small_images_dir):
+    lab = base_lab()
+    lab["libvirt"] = {"images_dir": small_images_dir}
+    lab_file = write_lab(tmp_path, lab)
+    stat = os.statvfs(small_images_dir)
+    filler = os.path.join(small_images_dir, "someone-elses-file")
+    with open(filler, "wb") as stream:
+        stream.write(b"\0" * (stat.f_bavail * stat.f_frsize - 48 * 1024))
+    count("faults injected")
+    rc, out = run("site.yml", lab_file)
+    assert rc != 0 and "qemu-img could not create %s/ifault_ifault-" % small_images_dir in out, out[-3000:]
+    left = sorted(os.listdir(small_images_dir))
+    assert not [f for f in left if f.endswith(".labkit-tmp")], left  # no half-made disk stays
+    assert lab_state()["domains"] == {}
+    os.unlink(filler)
+    rc, out = run("site.yml", lab_file)
+    assert rc == 0, out[-4000:]
+    rc, again = run("site.yml", lab_file)
+    assert rc == 0 and changed_count(again) == 0, again[-4000:]
+    assert sorted(f for f in os.listdir(small_images_dir) if f != "lost+found") == \
+        ["ifault_ifault-%s-vda.qcow2" % n for n in "abc"]
+    rc, out = run("playbooks/teardown.yml", lab_file)
+    assert rc == 0, out[-4000:]
+    assert sorted(os.listdir(small_images_dir)) == ["lost+found"]
     count("faults survived")
