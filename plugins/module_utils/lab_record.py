@@ -28,6 +28,8 @@ import uuid
 RECORD_FILE = "state.json"
 LOCK_FILE = "lock.json"
 RECORD_VERSION = 1
+# The options of every module working in the lab's directory (doc fragment labkit.tripleo.lab_dir).
+LAB_DIR_ARGS = dict(lab=dict(type="str", required=True), dir=dict(type="path", default="/var/lib/labkit"))
 
 
 def lab_dir(base, lab):

@@ -17,7 +17,7 @@ description:
     rule per source and port range, never both. Rules of the lab that are no longer wanted (another
     zone, a source dropped, zone-wide after a switch to I(sources), a port no longer used) are removed.
   - The lab owns exactly the rules listed under C(firewall) in its record
-    (C(<record_dir>/<lab>/state.json), made by M(labkit.tripleo.lab_record)). A rule is recorded
+    (C(<dir>/<lab>/state.json), made by M(labkit.tripleo.lab_record)). A rule is recorded
     before it is added, so a run killed in between leaves a claim the next run completes; a wanted
     rule that already exists and is not recorded belongs to someone else and is kept and never removed.
   - Nothing is reloaded. Every change is made in both layers over D-Bus; a reload would drop every
@@ -28,14 +28,6 @@ description:
     tell the lab's rules from identical ones of others, nor remove what a lab no longer wants; and
     instead of a firewalld service of the lab's own, which needs a full reload to become usable.
 options:
-  lab:
-    description: The lab's name (its record is C(<record_dir>/<lab>/state.json)).
-    type: str
-    required: true
-  record_dir:
-    description: Directory holding one subdirectory per lab.
-    type: path
-    default: /var/lib/labkit
   zone:
     description: The zone to open the ports in. Required with I(state=present).
     type: str
@@ -58,6 +50,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - labkit.tripleo.lab_dir
   - labkit.tripleo.attributes
 requirements:
   - firewalld running, and its Python bindings (C(python3-firewall)) on the virthost
@@ -206,8 +199,7 @@ def apply_changes(firewalld, changes, owned, remember):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lab=dict(type="str", required=True),
-            record_dir=dict(type="path", default="/var/lib/labkit"),
+            lab_record.LAB_DIR_ARGS,
             zone=dict(type="str"),
             ports=dict(type="list", elements="str", default=[]),
             sources=dict(type="list", elements="str", default=[]),
@@ -226,12 +218,12 @@ def main():
     except ValueError as exc:
         module.fail_json(msg="ports: %s" % exc)
     try:
-        record = lab_record.read_json(lab_record.record_path(params["record_dir"], params["lab"]))
+        record = lab_record.read_json(lab_record.record_path(params["dir"], params["lab"]))
     except ValueError as exc:
         module.fail_json(msg="the lab record is unreadable: %s" % exc)
     owned = list((record or {}).get("firewall") or [])
     if present and record is None and not module.check_mode:
-        module.fail_json(msg="the lab has no record in %s: run the lab role first" % params["record_dir"])
+        module.fail_json(msg="the lab has no record in %s: run the lab role first" % params["dir"])
 
     firewalld = Firewalld()
     if not firewalld.connected:
@@ -260,7 +252,7 @@ def main():
 
         if not module.check_mode and record is not None:
             def remember(rules):
-                lab_record.set_record_key(params["record_dir"], params["lab"], "firewall", rules)
+                lab_record.set_record_key(params["dir"], params["lab"], "firewall", rules)
             apply_changes(firewalld, changes, owned, remember)
             firewalld.remove_legacy(params["legacy_service"], legacy, legacy_defined)
         elif not module.check_mode:  # state=absent of a lab with no record: only the legacy service

@@ -22,14 +22,6 @@ description:
   - The lock is bookkeeping, not part of the lab, so the module never reports C(changed) and
     works in check mode too (a check run must not race a real one either).
 options:
-  lab:
-    description: The lab's name.
-    type: str
-    required: true
-  dir:
-    description: Directory holding one subdirectory per lab.
-    type: path
-    default: /var/lib/labkit
   run_id:
     description: Identifies this run (made once on the controller).
     type: str
@@ -47,6 +39,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
+extends_documentation_fragment:
+  - labkit.tripleo.lab_dir
 attributes:
   check_mode:
     description: Takes and releases the lock in check mode as well; it is not part of the lab.
@@ -91,8 +85,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lab=dict(type="str", required=True),
-            dir=dict(type="path", default="/var/lib/labkit"),
+            lab_record.LAB_DIR_ARGS,
             run_id=dict(type="str", required=True),
             user=dict(type="str", default=""),
             break_lock=dict(type="bool", default=False),

@@ -21,14 +21,6 @@ description:
   - Temporary files a killed run left in the record's directory are removed.
   - With I(state=absent) removes the record (teardown).
 options:
-  lab:
-    description: The lab's name.
-    type: str
-    required: true
-  dir:
-    description: Directory holding one subdirectory per lab.
-    type: path
-    default: /var/lib/labkit
   nodes:
     description: Names of the nodes whose BMC port is chosen here (IPMI nodes without C(bmc_port)).
     type: list
@@ -84,6 +76,7 @@ options:
     choices: [present, absent, cleaned]
     default: present
 extends_documentation_fragment:
+  - labkit.tripleo.lab_dir
   - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors
@@ -138,8 +131,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import as
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lab=dict(type="str", required=True),
-            dir=dict(type="path", default="/var/lib/labkit"),
+            lab_record.LAB_DIR_ARGS,
             nodes=dict(type="list", elements="str", default=[]),
             port_start=dict(type="int", default=7001),
             reserved_ports=dict(type="list", elements="int", default=[]),
