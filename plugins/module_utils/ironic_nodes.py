@@ -100,11 +100,11 @@ def differences(node, ports, want, last_password):
     password of the instackenv.json last imported (None when unknown: then it is set again).
     """
     texts, args = [], []
-    if node.get("driver") != want["driver"]:
+    driver_changed = node.get("driver") != want["driver"]
+    if driver_changed:
         texts.append("driver %s -> %s" % (node.get("driver"), want["driver"]))
         args += ["--driver", want["driver"], "--reset-interfaces"]
     info = node.get("driver_info") or {}
-    driver_changed = node.get("driver") != want["driver"]
     for key, value in sorted(want["driver_info"].items()):
         if value is None:
             continue

@@ -116,9 +116,13 @@ class Firewalld(object):
         self.client = FirewallClient()
         self.connected = bool(self.client.connected)
         self.config = self.client.config() if self.connected else None
+        self._zones = None
 
     def zones(self):
-        return set(self.config.getZoneNames())
+        """The permanent configuration's zone names, asked once per run."""
+        if self._zones is None:
+            self._zones = set(self.config.getZoneNames())
+        return self._zones
 
     def snapshot(self, zone):
         if zone not in self.zones():
@@ -233,9 +237,10 @@ def main():
         module.exit_json(changed=False, rules=[], added=[], removed=[], foreign=[])
 
     try:
-        if present and params["zone"] not in firewalld.zones():
+        zone_names = firewalld.zones()
+        if present and params["zone"] not in zone_names:
             module.fail_json(msg="lab.bmc.firewall_zone: firewalld has no zone %r (it has: %s)"
-                             % (params["zone"], ", ".join(sorted(firewalld.zones()))))
+                             % (params["zone"], ", ".join(sorted(zone_names))))
         zones = dict((zone, firewalld.snapshot(zone)) for zone in set(r["zone"] for r in wanted + owned))
         changes = lab_firewall.plan(wanted, owned, zones)
         warnings = lab_firewall.wider_than_wanted(wanted, owned, zones)
