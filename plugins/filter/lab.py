@@ -17,7 +17,7 @@ description:
   - "Fails with every problem listed, each naming its field, for example
     C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups)."
   - The BMC password is never part of the model; C(bmc.password_given) says whether one was given.
-positional: _input, bmc_ports
+positional: _input, bmc_ports, instance, adopt
 options:
   _input:
     description: The lab description.
@@ -26,6 +26,13 @@ options:
   bmc_ports:
     description: BMC ports earlier runs gave nodes by name (the lab record); those nodes keep them.
     type: dict
+  instance:
+    description: The lab's instance id (the lab record), returned as C(instance) for every ownership mark.
+    type: str
+  adopt:
+    description: Returned as C(adopt); modules then take over objects of another instance of the lab.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -51,9 +58,9 @@ from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import La
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
-def lab_model(lab, bmc_ports=None):
+def lab_model(lab, bmc_ports=None, instance=None, adopt=False):
     try:
-        return normalize(lab, bmc_ports)
+        return normalize(lab, bmc_ports, instance, adopt)
     except LabError as exc:
         raise AnsibleFilterError(str(exc))
 

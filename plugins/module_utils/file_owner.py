@@ -14,7 +14,10 @@ __metaclass__ = type
 import errno
 import os
 
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
+
 OWNER_XATTR = "user.labkit.lab"
+INSTANCE_XATTR = "user.labkit.instance"
 _ABSENT = (errno.ENODATA, errno.ENOTSUP, getattr(errno, "ENOATTR", errno.ENODATA))
 
 
@@ -36,8 +39,24 @@ def owner(path):
     return read(path, OWNER_XATTR)
 
 
-def mark(path, lab):
+def mark(path, lab, instance=None):
     os.setxattr(path, OWNER_XATTR, lab.encode("utf-8"))
+    if instance:
+        os.setxattr(path, INSTANCE_XATTR, instance.encode("utf-8"))
+
+
+def found_mark(path):
+    """(lab, instance) of a file's mark; (None, None) without one."""
+    return owner(path), read(path, INSTANCE_XATTR)
+
+
+def verdict(path, lab, instance, adopt=False):
+    """ownership.judge of an existing file."""
+    return ownership.judge(*(found_mark(path) + (lab, instance, adopt)))
+
+
+def describe(path):
+    return ownership.describe(*found_mark(path))
 
 
 TEMPORARY_SUFFIX = ".labkit-tmp"

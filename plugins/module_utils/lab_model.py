@@ -234,11 +234,13 @@ def vm_mac_prefix(lab_name, vm_name):
     return "52:54:%s:%s:%s" % (digest[0:2], digest[2:4], digest[4:6])
 
 
-def normalize(lab, bmc_ports=None):
+def normalize(lab, bmc_ports=None, instance=None, adopt=False):
     """Validate ``lab`` and return the normalised model, or raise LabError.
 
     ``bmc_ports`` maps node names to the BMC ports an earlier run gave them (the lab record
-    on the virthost); those nodes keep them.
+    on the virthost); those nodes keep them. ``instance`` (the record's instance id) and
+    ``adopt`` (take over another instance's objects) are what every ownership mark is written
+    and judged with (``ownership.judge``).
     """
     check = _Checker()
     _refuse_control_characters(check, lab, "lab")
@@ -338,6 +340,8 @@ def normalize(lab, bmc_ports=None):
         "checks": checks,
         "warnings": warnings,
         "files": _lab_files(all_vms),
+        "instance": instance or "",
+        "adopt": bool(adopt),
     }
 
 

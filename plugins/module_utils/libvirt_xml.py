@@ -4,9 +4,9 @@
 """Build and read the libvirt XML of lab networks and domains.
 
 Pure functions over strings so they are unit-tested without a libvirt daemon.
-Ownership is recorded as a ``<labkit:owner lab="NAME"/>`` element in the
-object's ``<metadata>``: a network or domain without that mark was not created
-by the lab and is never modified or removed by it.
+Ownership is recorded as a ``<labkit:owner lab="NAME" instance="ID"/>`` element in
+the object's ``<metadata>``: a network or domain without that mark was not created
+by the lab and is never modified or removed by it (``ownership.judge`` reads it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,19 +21,46 @@ OWNER_TAG = "{%s}owner" % OWNER_NS
 ET.register_namespace("labkit", OWNER_NS)
 
 
-def _owner_metadata(parent, lab_name, role=None):
+def _owner_metadata(parent, lab_name, role=None, instance=None):
     metadata = ET.SubElement(parent, "metadata")
     owner = ET.SubElement(metadata, OWNER_TAG, {"lab": lab_name})
+    if instance:
+        owner.set("instance", instance)
     if role:
         owner.set("role", role)
     return metadata
 
 
-def owner_of(xml_text):
-    """Return the lab name that owns this network/domain XML, or None."""
+def mark_of(xml_text):
+    """The (lab, instance) of this network/domain XML's ownership mark; (None, None) without one."""
     root = ET.fromstring(xml_text)
     owner = root.find("metadata/" + OWNER_TAG)
-    return owner.get("lab") if owner is not None else None
+    if owner is None:
+        return None, None
+    return owner.get("lab"), owner.get("instance")
+
+
+def with_mark(xml_text, lab_name, instance):
+    """The same definition with its ownership mark naming ``lab_name`` and ``instance``.
+
+    Defining this changes nothing else: the lab stamps an object it already owns (made before
+    marks held an instance, or adopted) without redefining what it describes.
+    """
+    root = ET.fromstring(xml_text)
+    metadata = root.find("metadata")
+    if metadata is None:
+        metadata = ET.SubElement(root, "metadata")
+    owner = metadata.find(OWNER_TAG)
+    if owner is None:
+        owner = ET.SubElement(metadata, OWNER_TAG)
+    owner.set("lab", lab_name)
+    owner.set("instance", instance)
+    return _to_string(root)
+
+
+def owner_of(xml_text):
+    """Return the lab name that owns this network/domain XML, or None."""
+    return mark_of(xml_text)[0]
 
 
 def _to_string(root):
@@ -54,12 +81,12 @@ def portgroup_xml(portgroup):
     return _to_string(pg)
 
 
-def network_xml(lab_name, name, bridge, portgroups, uuid=None):
+def network_xml(lab_name, name, bridge, portgroups, uuid=None, instance=None):
     root = ET.Element("network")
     ET.SubElement(root, "name").text = name
     if uuid:
         ET.SubElement(root, "uuid").text = uuid
-    _owner_metadata(root, lab_name)
+    _owner_metadata(root, lab_name, instance=instance)
     ET.SubElement(root, "forward", {"mode": "bridge"})
     ET.SubElement(root, "bridge", {"name": bridge})
     ET.SubElement(root, "virtualport", {"type": "openvswitch"})
@@ -85,7 +112,8 @@ def parse_network(xml_text):
     return {
         "name": root.findtext("name"),
         "uuid": root.findtext("uuid"),
-        "owner": owner_of(xml_text),
+        "owner": mark_of(xml_text)[0],
+        "owner_instance": mark_of(xml_text)[1],
         "bridge": bridge.get("name") if bridge is not None else None,
         "forward": forward.get("mode") if forward is not None else None,
         "openvswitch": virtualport is not None and virtualport.get("type") == "openvswitch",
@@ -129,7 +157,7 @@ def domain_spec(vm, domain_type, network, nic_offloads=True):
     }
 
 
-def domain_xml(lab_name, vm, domain_type, network, uuid=None, nic_offloads=True):
+def domain_xml(lab_name, vm, domain_type, network, uuid=None, nic_offloads=True, instance=None):
     """A complete domain definition.
 
     Overcloud nodes boot from their provisioning NIC first, then disk, so the
@@ -143,7 +171,7 @@ def domain_xml(lab_name, vm, domain_type, network, uuid=None, nic_offloads=True)
     ET.SubElement(root, "name").text = vm["name"]
     if uuid:
         ET.SubElement(root, "uuid").text = uuid
-    _owner_metadata(root, lab_name, vm["role"])
+    _owner_metadata(root, lab_name, vm["role"], instance)
     ET.SubElement(root, "memory", {"unit": "MiB"}).text = str(vm["memory_mb"])
     ET.SubElement(root, "currentMemory", {"unit": "MiB"}).text = str(vm["memory_mb"])
     ET.SubElement(root, "vcpu", {"placement": "static"}).text = str(vm["vcpus"])
@@ -261,7 +289,8 @@ def parse_domain(xml_text):
     return {
         "name": root.findtext("name"),
         "uuid": root.findtext("uuid"),
-        "owner": owner_of(xml_text),
+        "owner": mark_of(xml_text)[0],
+        "owner_instance": mark_of(xml_text)[1],
         "type": root.get("type"),
         "vcpus": int(root.findtext("vcpu")),
         "memory_mib": _memory_mib(root.find("memory")),

@@ -13,7 +13,10 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
+
 OWNER_KEY = "labkit-lab"
+INSTANCE_KEY = "labkit-instance"
 
 
 def decode(value):
@@ -81,10 +84,29 @@ class Conflict(Exception):
     """Something of the same name exists and does not belong to the lab."""
 
 
+def mark_words(desired):
+    """external_ids settings of the lab's mark (name and, when known, instance)."""
+    words = ["external_ids:%s=%s" % (OWNER_KEY, desired["lab"])]
+    if desired.get("instance"):
+        words.append("external_ids:%s=%s" % (INSTANCE_KEY, desired["instance"]))
+    return words
+
+
+def verdict(row, desired):
+    """ownership.judge of a Bridge or Port row against the lab in ``desired``."""
+    ids = row["external_ids"]
+    return ownership.judge(ids.get(OWNER_KEY), ids.get(INSTANCE_KEY), desired["lab"], desired.get("instance"),
+                           desired.get("adopt", False))
+
+
+def describe_owner(row):
+    return ownership.describe(row["external_ids"].get(OWNER_KEY), row["external_ids"].get(INSTANCE_KEY))
+
+
 def plan(state, desired):
     """ovs-vsctl commands (lists of words) that turn ``state`` into ``desired``.
 
-    ``desired``: lab, bridge, datapath_type, uplink, vlans, host_port, host_vlan.
+    ``desired``: lab, instance, adopt, bridge, datapath_type, uplink, vlans, host_port, host_vlan.
     Raises Conflict when a bridge or port the lab would touch is not the lab's.
     """
     lab, bridge = desired["lab"], desired["bridge"]
@@ -92,30 +114,39 @@ def plan(state, desired):
     current = state["bridges"].get(bridge)
     if current is None:
         commands.append(["add-br", bridge])
-        commands.append(["set", "Bridge", bridge, "datapath_type=%s" % desired["datapath_type"],
-                         "external_ids:%s=%s" % (OWNER_KEY, lab)])
+        commands.append(["set", "Bridge", bridge, "datapath_type=%s" % desired["datapath_type"]]
+                        + mark_words(desired))
     else:
-        if current["external_ids"].get(OWNER_KEY) != lab:
+        judged = verdict(current, desired)
+        if judged == ownership.FOREIGN:
             raise Conflict("Open vSwitch bridge %r exists but was not created by lab %r (owner: %s)"
-                           % (bridge, lab, current["external_ids"].get(OWNER_KEY) or "none"))
+                           % (bridge, lab, describe_owner(current)))
+        settings = []
         if (current["datapath_type"] or "system") != desired["datapath_type"]:
-            commands.append(["set", "Bridge", bridge, "datapath_type=%s" % desired["datapath_type"]])
+            settings.append("datapath_type=%s" % desired["datapath_type"])
+        if judged == ownership.TO_STAMP:
+            settings += mark_words(desired)
+        if settings:
+            commands.append(["set", "Bridge", bridge] + settings)
 
     def port(name, settings, interface_type=None):
         existing = state["ports"].get(name)
         if existing is not None and existing["bridge"] != bridge:
             raise Conflict("port %r is already on bridge %r" % (name, existing["bridge"]))
-        if existing is not None and existing["external_ids"].get(OWNER_KEY) != lab:
-            raise Conflict("port %r on bridge %r was not added by lab %r" % (name, bridge, lab))
+        if existing is not None and verdict(existing, desired) == ownership.FOREIGN:
+            raise Conflict("port %r on bridge %r was not added by lab %r (owner: %s)"
+                           % (name, bridge, lab, describe_owner(existing)))
         if existing is None:
             commands.append(["add-port", bridge, name])
-            commands.append(["set", "Port", name, "external_ids:%s=%s" % (OWNER_KEY, lab)] + settings_words(settings))
+            commands.append(["set", "Port", name] + mark_words(desired) + settings_words(settings))
             if interface_type:
                 commands.append(["set", "Interface", name, "type=%s" % interface_type])
             return
-        wrong = dict((k, v) for k, v in settings.items() if existing.get(k) != v)
-        if wrong:
-            commands.append(["set", "Port", name] + settings_words(wrong))
+        words = settings_words(dict((k, v) for k, v in settings.items() if existing.get(k) != v))
+        if verdict(existing, desired) == ownership.TO_STAMP:
+            words += mark_words(desired)
+        if words:
+            commands.append(["set", "Port", name] + words)
         if interface_type and existing["type"] != interface_type:
             commands.append(["set", "Interface", name, "type=%s" % interface_type])
 

@@ -29,9 +29,9 @@ description:
     memory, disk list, NIC list, NIC offloads or console log redefines the domain (keeping its UUID) and reports the
     drift; a running domain picks the change up at its next boot. Boot elements are not
     compared, because VirtualBMC's set_boot_device rewrites them.
-  - Every domain is marked as owned by the lab in its C(<metadata>). Before changing
-    anything, all names are checked; if any domain of the same name exists without this
-    lab's mark, the module fails and changes nothing.
+  - Every domain is marked as owned by the lab (its name and I(instance)) in its C(<metadata>).
+    Before changing anything, all names are checked; if any domain of the same name exists
+    without this lab's mark, or with another instance's, the module fails and changes nothing.
   - With I(prune=true), the lab's own domains that I(vms) no longer lists (a node removed from
     the description) are powered off and undefined, and reported as C(removed); domains
     without the lab's mark are never touched.
@@ -94,6 +94,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 requirements:
   - libvirt Python binding on the virthost
 author:
@@ -141,13 +142,17 @@ import glob
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import (
-    domain_drift, domain_spec, domain_xml, owner_of, parse_domain, restore_portgroups)
+    domain_drift, domain_spec, domain_xml, mark_of, parse_domain, restore_portgroups, with_mark)
 
 
 def _inactive_xml(dom):
     return dom.XMLDesc(libvirt_conn.libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
+def _verdict(found, params):
+    return ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"])
 
 
 def _nics(dom, fallback):
@@ -163,43 +168,55 @@ def ensure_present(module, conn, params):
     offloads = params["nic_offloads"]
     existing = {}
     conflicts = []
+    instance = params["instance"] or None
+    hints = set()
     for vm in params["vms"]:
         dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
         if dom is not None:
-            owner = owner_of(_inactive_xml(dom))
-            if owner != lab:
-                conflicts.append("%s (owner: %s)" % (vm["name"], owner or "none"))
+            found = mark_of(_inactive_xml(dom))
+            if _verdict(found, params) == ownership.FOREIGN:
+                conflicts.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
+                hints.add(ownership.hint(found[0], lab))
             existing[vm["name"]] = dom
     if conflicts:
         module.fail_json(msg="these libvirt domains exist but were not created by lab %r, so nothing was "
-                             "changed: %s. Rename the VMs in the lab description or remove those domains."
-                         % (lab, ", ".join(conflicts)))
+                             "changed: %s. %s." % (lab, ", ".join(conflicts), "; ".join(
+                                 sorted(h for h in hints if h))
+                                 or "Rename the VMs in the lab description or remove those domains"))
 
     results = []
     if params["prune"]:
         wanted = set(vm["name"] for vm in params["vms"])
         for dom in conn.listAllDomains(0):
-            if dom.name() not in wanted and owner_of(_inactive_xml(dom)) == lab:
+            if dom.name() not in wanted and _verdict(mark_of(_inactive_xml(dom)), params) != ownership.FOREIGN:
                 results.append(remove_domain(module, dom))
     for vm in params["vms"]:
         spec = domain_spec(vm, domain_type, network, offloads)
         dom = existing.get(vm["name"])
         if dom is None:
             if not module.check_mode:
-                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, nic_offloads=offloads))
+                dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, nic_offloads=offloads,
+                                                instance=instance))
             results.append({"name": vm["name"], "action": "created", "drift": [], "active": False,
                             "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
             continue
-        current = parse_domain(_inactive_xml(dom))
+        inactive_xml = _inactive_xml(dom)
+        current = parse_domain(inactive_xml)
         drift = domain_drift(current, spec)
         active = bool(dom.isActive())
         if drift:
             if not module.check_mode:
                 dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, uuid=current["uuid"],
-                                                nic_offloads=offloads))
+                                                nic_offloads=offloads,
+                                                instance=instance or current["owner_instance"]))
             if active:
                 module.warn("domain %s is running; its new definition (%s) applies at its next boot"
                             % (vm["name"], "; ".join(drift)))
+        elif _verdict(mark_of(inactive_xml), params) == ownership.TO_STAMP:
+            # Only the mark changes: nothing a running domain would have to reboot for.
+            drift = ["ownership mark: instance %s" % params["instance"]]
+            if not module.check_mode:
+                dom = conn.defineXML(with_mark(inactive_xml, lab, params["instance"]))
         results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
                         "active": active, "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
     for result in results:
@@ -221,8 +238,8 @@ def read_info(module, conn, params):
             problems.append("%s (not defined)" % vm["name"])
             continue
         xml = _inactive_xml(dom)
-        if owner_of(xml) != params["lab"]:
-            problems.append("%s (owner: %s)" % (vm["name"], owner_of(xml) or "none"))
+        if _verdict(mark_of(xml), params) == ownership.FOREIGN:
+            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*mark_of(xml))))
             continue
         nics = restore_portgroups(_nics(dom, []), vm.get("nics") or [], params["network"])
         results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
@@ -252,7 +269,7 @@ def remove_domain(module, dom):
 
 def ensure_absent(module, conn, params):
     results = [remove_domain(module, dom) for dom in conn.listAllDomains(0)
-               if owner_of(_inactive_xml(dom)) == params["lab"]]
+               if _verdict(mark_of(_inactive_xml(dom)), params) != ownership.FOREIGN]
     return sorted(results, key=lambda r: r["name"])
 
 
@@ -268,6 +285,7 @@ def remove_console_logs(path):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             uri=dict(type="str", default="qemu:///system"),
             lab=dict(type="str", required=True),
             network=dict(type="str"),

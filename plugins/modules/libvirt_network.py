@@ -20,8 +20,9 @@ description:
     definition, so VMs attached to the network keep running.
   - Written for this collection because C(community.libvirt.virt_net) never updates an
     existing network definition and records no ownership.
-  - The network is marked as owned by the lab in its C(<metadata>). A network of the same
-    name without that mark is never modified or removed; the module fails instead.
+  - The network is marked as owned by the lab (its name and I(instance)) in its C(<metadata>).
+    A network of the same name without that mark, or with another instance's, is never modified
+    or removed; the module fails instead.
 options:
   uri:
     description: libvirt connection URI.
@@ -54,6 +55,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 requirements:
   - libvirt Python binding on the virthost
 author:
@@ -94,9 +96,9 @@ network:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import (
-    network_xml, parse_network, portgroup_changes, portgroup_xml)
+    network_xml, parse_network, portgroup_changes, portgroup_xml, with_mark)
 
 
 def _update_portgroup(net, command, xml, live):
@@ -120,17 +122,26 @@ def ensure_present(module, conn, params):
         actions += ["define", "start", "autostart"]
         if not module.check_mode:
             net = conn.networkDefineXML(network_xml(params["lab"], params["name"], params["bridge"],
-                                                    params["portgroups"]))
+                                                    params["portgroups"], instance=params["instance"] or None))
             net.create()
             net.setAutostart(1)
         return actions, {"name": params["name"], "bridge": params["bridge"], "active": True,
                          "autostart": True, "portgroups": [pg["name"] for pg in params["portgroups"]]}
 
-    current = parse_network(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
-    if current["owner"] != params["lab"]:
+    inactive_xml = net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    current = parse_network(inactive_xml)
+    verdict = ownership.judge(current["owner"], current["owner_instance"], params["lab"], params["instance"],
+                              params["adopt"])
+    if verdict == ownership.FOREIGN:
         module.fail_json(msg="libvirt network %r exists but was not created by lab %r (owner: %s); "
-                             "refusing to modify it. Rename lab.network.name or remove that network."
-                         % (params["name"], params["lab"], current["owner"] or "none"))
+                             "refusing to modify it. %s."
+                         % (params["name"], params["lab"], ownership.describe(current["owner"], current["owner_instance"]),
+                            ownership.hint(current["owner"], params["lab"])
+                            or "Rename lab.network.name or remove that network"))
+    if verdict == ownership.TO_STAMP:
+        actions.append("mark with instance %s" % params["instance"])
+        if not module.check_mode:
+            net = conn.networkDefineXML(with_mark(inactive_xml, params["lab"], params["instance"]))
     if current["bridge"] != params["bridge"] or current["forward"] != "bridge" or not current["openvswitch"]:
         module.fail_json(msg="libvirt network %r is on bridge %r (forward %s), the lab wants Open vSwitch "
                              "bridge %r; a network's bridge cannot change in place. Run the teardown playbook "
@@ -166,10 +177,11 @@ def ensure_absent(module, conn, params):
     net = libvirt_conn.lookup(conn.networkLookupByName, params["name"])
     if net is None:
         return []
-    owner = owner_lab(net)
-    if owner != params["lab"]:
+    owner = parse_network(net.XMLDesc(libvirt_conn.libvirt.VIR_NETWORK_XML_INACTIVE))
+    if not ownership.is_ours(owner["owner"], owner["owner_instance"], params["lab"], params["instance"],
+                             params["adopt"]):
         module.warn("libvirt network %r was not created by lab %r (owner: %s); left untouched"
-                    % (params["name"], params["lab"], owner or "none"))
+                    % (params["name"], params["lab"], ownership.describe(owner["owner"], owner["owner_instance"])))
         return []
     actions = []
     if net.isActive():
@@ -182,13 +194,10 @@ def ensure_absent(module, conn, params):
     return actions
 
 
-def owner_lab(net):
-    return parse_network(net.XMLDesc(libvirt_conn.libvirt.VIR_NETWORK_XML_INACTIVE))["owner"]
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             uri=dict(type="str", default="qemu:///system"),
             lab=dict(type="str", required=True),
             name=dict(type="str", required=True),

@@ -47,6 +47,7 @@ options:
     type: str
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 requirements:
   - genisoimage, mkisofs or xorriso on the virthost
 author:
@@ -77,7 +78,7 @@ import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner, ownership
 
 SEED_XATTR = "user.labkit.seed"
 
@@ -114,6 +115,7 @@ def iso_command(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             lab=dict(type="str", required=True),
             path=dict(type="path", required=True),
             user_data=dict(type="dict", required=True),
@@ -128,12 +130,15 @@ def main():
     files = documents(p)
     wanted = content_hash(files)
     if os.path.lexists(p["path"]):
-        owner = file_owner.owner(p["path"])
-        if owner != p["lab"]:
-            module.fail_json(msg="%s exists but was not created by lab %r (owner: %s); refusing to overwrite it"
-                             % (p["path"], p["lab"], owner or "none"))
+        verdict = file_owner.verdict(p["path"], p["lab"], p["instance"], p["adopt"])
+        if verdict == ownership.FOREIGN:
+            module.fail_json(msg="%s exists but was not created by lab %r (owner: %s); refusing to overwrite it%s"
+                             % (p["path"], p["lab"], file_owner.describe(p["path"]),
+                                "; " + ownership.FOREIGN_HINT if file_owner.owner(p["path"]) == p["lab"] else ""))
         if file_owner.read(p["path"], SEED_XATTR) == wanted:
-            module.exit_json(changed=False, sha256=wanted)
+            if verdict == ownership.TO_STAMP and not module.check_mode:
+                file_owner.mark(p["path"], p["lab"], p["instance"])
+            module.exit_json(changed=verdict == ownership.TO_STAMP, sha256=wanted)
     if module.check_mode:
         module.exit_json(changed=True, sha256=wanted)
     workdir = tempfile.mkdtemp(prefix="labkit-seed-")
@@ -146,7 +151,7 @@ def main():
         module.run_command(iso_command(module) + ["-quiet", "-output", staged, "-volid", "cidata", "-joliet",
                                                   "-rock"] + [os.path.join(workdir, n) for n in sorted(files)],
                            check_rc=True)
-        file_owner.mark(staged, p["lab"])
+        file_owner.mark(staged, p["lab"], p["instance"])
         os.setxattr(staged, SEED_XATTR, wanted.encode("utf-8"))
         os.chmod(staged, 0o600)
         module.set_owner_if_different(staged, p["owner"], False)

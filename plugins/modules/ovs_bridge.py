@@ -20,8 +20,9 @@ description:
     database and so survives a reboot; the address itself is applied here and persisted by
     the C(ovs_bridge) role (a systemd unit).
   - All changes are applied in one C(ovs-vsctl) transaction.
-  - The bridge and its ports are marked with C(external_ids:labkit-lab); a bridge or port of
-    the same name without this lab's mark is never modified or deleted.
+  - The bridge and its ports are marked with C(external_ids:labkit-lab) and
+    C(external_ids:labkit-instance); a bridge or port of the same name without this lab's mark,
+    or with another instance's, is never modified or deleted.
   - Written for this collection because C(openvswitch.openvswitch) applies C(set) options only
     when a port is created and has no trunk option.
 options:
@@ -63,6 +64,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 requirements:
   - ovs-vsctl and ip on the virthost, ovsdb-server and ovs-vswitchd running
 author:
@@ -107,7 +109,7 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import ovs
+from ansible_collections.labkit.tripleo.plugins.module_utils import ovs, ownership
 
 
 def vsctl(module, *args):
@@ -166,6 +168,7 @@ def ensure_address(module, port, address):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             lab=dict(type="str", required=True),
             bridge=dict(type="str", required=True),
             datapath=dict(type="str", choices=["auto", "system", "netdev"], default="auto"),
@@ -186,11 +189,11 @@ def main():
     if params["state"] == "absent":
         commands = []
         if existing is not None:
-            if existing["external_ids"].get(ovs.OWNER_KEY) == params["lab"]:
+            if ovs.verdict(existing, params) != ownership.FOREIGN:
                 commands = [["del-br", params["bridge"]]]
             else:
-                module.warn("Open vSwitch bridge %r was not created by lab %r; left untouched"
-                            % (params["bridge"], params["lab"]))
+                module.warn("Open vSwitch bridge %r was not created by lab %r (owner: %s); left untouched"
+                            % (params["bridge"], params["lab"], ovs.describe_owner(existing)))
         if commands and not module.check_mode:
             vsctl(module, *ovs.transaction(commands))
         module.exit_json(changed=bool(commands), commands=commands)
@@ -199,12 +202,15 @@ def main():
     if datapath == "netdev":
         module.warn("bridge %s uses the userspace datapath (netdev): %s. It works, but more slowly than the "
                     "kernel datapath." % (params["bridge"], reason))
-    desired = dict(lab=params["lab"], bridge=params["bridge"], datapath_type=datapath, uplink=params["uplink"],
+    desired = dict(lab=params["lab"], instance=params["instance"], adopt=params["adopt"], bridge=params["bridge"],
+                   datapath_type=datapath, uplink=params["uplink"],
                    vlans=params["vlans"], host_port=params["host_port"], host_vlan=params["host_vlan"])
     try:
         commands = ovs.plan(state, desired)
     except ovs.Conflict as exc:
-        module.fail_json(msg="%s; refusing to modify it. Rename lab.network.bridge or remove it." % exc)
+        module.fail_json(msg="%s; refusing to modify it. %s." % (
+            exc, ownership.FOREIGN_HINT if "lab %s," % params["lab"] in str(exc)
+            else "Rename lab.network.bridge or remove it"))
     if commands and not module.check_mode:
         vsctl(module, *ovs.transaction(commands))
     address_added = False

@@ -14,12 +14,13 @@ version_added: "0.1.0"
 description:
   - Creates every missing disk with C(qemu-img create -f qcow2 -o preallocation=metadata),
     owned by the qemu user and mode 0600, and marks it as the lab's own with the extended
-    attribute C(user.labkit.lab).
+    attributes C(user.labkit.lab) and C(user.labkit.instance).
   - A disk with C(backing_image) becomes a qcow2 overlay of that image (the undercloud from a
     cloud image); qemu allows no preallocation with a backing file, so it has none.
   - An existing disk is never recreated, resized or overwritten. One that carries this lab's
     mark is left as it is (with a warning when its size differs from the description); one
-    without the mark belongs to someone else, and the module fails before creating anything.
+    without the mark, or with another instance's, belongs to someone else, and the module fails
+    before creating anything.
   - A disk is created under a hidden temporary name (C(.<name>.labkit-tmp)), marked, given its
     owner and mode, and only then renamed into place, so a run killed half-way never leaves an
     unmarked disk that later runs would refuse; the next run removes such a temporary file.
@@ -61,6 +62,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 notes:
   - The file system must support user extended attributes (ext4, xfs and btrfs do).
 author:
@@ -94,6 +96,11 @@ existing:
   returned: always
   type: list
   elements: str
+marked:
+  description: Existing disks of this lab that were given the lab's instance in their mark.
+  returned: always
+  type: list
+  elements: str
 removed:
   description: Paths removed with I(state=absent).
   returned: always
@@ -105,7 +112,7 @@ import os
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner, ownership
 
 GIB = 1024 ** 3
 
@@ -120,16 +127,25 @@ def qcow2_virtual_size(path):
 
 
 def ensure_present(module, params):
-    conflicts, created, existing = [], [], []
+    conflicts, created, existing, marked = [], [], [], []
+    hints = set()
     for disk in params["disks"]:
         path = disk["path"]
         if os.path.lexists(path):
-            owner = file_owner.owner(path)
-            if owner != params["lab"]:
-                conflicts.append("%s (owner: %s)" % (path, owner or "none"))
+            verdict = file_owner.verdict(path, params["lab"], params["instance"], params["adopt"])
+            if verdict == ownership.FOREIGN:
+                conflicts.append("%s (owner: %s)" % (path, file_owner.describe(path)))
+                hints.add(ownership.hint(file_owner.owner(path), params["lab"]))
+            elif verdict == ownership.TO_STAMP:
+                marked.append(path)
     if conflicts:
         module.fail_json(msg="these disk files exist but were not created by lab %r, so nothing was created: "
-                             "%s. Move them away or rename the lab." % (params["lab"], ", ".join(conflicts)))
+                             "%s. %s." % (params["lab"], ", ".join(conflicts),
+                                          "; ".join(sorted(h for h in hints if h))
+                                          or "Move them away or rename the lab"))
+    if not module.check_mode:
+        for path in marked:
+            file_owner.mark(path, params["lab"], params["instance"])
     for disk in params["disks"]:
         path, size_gb = disk["path"], int(disk["size_gb"])
         if os.path.lexists(path):
@@ -146,7 +162,7 @@ def ensure_present(module, params):
         if not os.path.isdir(parent):
             module.fail_json(msg="directory %s for disk %s does not exist" % (parent, path))
         create(module, params, disk)
-    return created, existing
+    return created, existing, marked
 
 
 def create(module, params, disk):
@@ -169,7 +185,7 @@ def create(module, params, disk):
         file_owner.remove_temporary(path)
         module.fail_json(msg="qemu-img could not create %s: %s" % (path, (err or out).strip()), rc=rc)
     try:
-        file_owner.mark(staged, params["lab"])
+        file_owner.mark(staged, params["lab"], params["instance"])
     except OSError as exc:
         file_owner.remove_temporary(path)
         module.fail_json(msg="cannot record ownership on %s (%s); the images directory needs a file "
@@ -193,7 +209,8 @@ def ensure_absent(module, params):
     for path in sorted(candidates):
         if os.path.normpath(path) in keep or not os.path.isfile(path) or os.path.islink(path):
             continue
-        if path not in temporaries and file_owner.owner(path) != params["lab"]:
+        if path not in temporaries and file_owner.verdict(path, params["lab"], params["instance"],
+                                                          params["adopt"]) == ownership.FOREIGN:
             continue
         removed.append(path)
         if not module.check_mode:
@@ -204,6 +221,7 @@ def ensure_absent(module, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             lab=dict(type="str", required=True),
             disks=dict(type="list", elements="dict", default=[]),
             owner=dict(type="str"),
@@ -219,10 +237,11 @@ def main():
         if not disk.get("path") or not os.path.isabs(disk["path"]) or not isinstance(disk.get("size_gb"), int):
             module.fail_json(msg="disks[%d] needs an absolute 'path' and an integer 'size_gb'" % index)
     if module.params["state"] == "present":
-        created, existing = ensure_present(module, module.params)
-        module.exit_json(changed=bool(created), created=created, existing=existing, removed=[])
+        created, existing, marked = ensure_present(module, module.params)
+        module.exit_json(changed=bool(created or marked), created=created, existing=existing, marked=marked,
+                         removed=[])
     removed = ensure_absent(module, module.params)
-    module.exit_json(changed=bool(removed), created=[], existing=[], removed=removed)
+    module.exit_json(changed=bool(removed), created=[], existing=[], marked=[], removed=removed)
 
 
 if __name__ == "__main__":

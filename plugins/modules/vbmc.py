@@ -20,10 +20,11 @@ description:
   - Binds to I(address) (never to VirtualBMC's default C(::)). After adding, the BMC's config
     directory (which holds the password in plain text) is made private (0700, file 0600).
   - Every BMC the lab adds is marked as the lab's by a file C(labkit-lab) in its config
-    directory. An existing BMC named like a node is managed only when it carries the mark, or
-    when it has none and drives a domain that carries this lab's ownership mark (a BMC from
-    before marks existed, which is then marked); any other is someone else's, and the module
-    fails naming it before changing anything.
+    directory (the lab's name and I(instance)). An existing BMC named like a node is managed only
+    when it carries the mark, or when it has none and drives a domain that carries this lab's
+    ownership mark (a BMC from before marks existed, which is then marked); any other, one of
+    another instance of the lab included, is someone else's, and the module fails naming it
+    before changing anything.
   - Fails before changing anything when another BMC already serves a wanted address and port.
   - The lab's BMCs that I(bmcs) no longer lists (a node removed from the description) are
     stopped and deleted first, so their ports are free for the others.
@@ -72,6 +73,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.instance
 notes:
   - The password reaches C(vbmc add) as a command-line argument, as vbmc offers no other way;
     on a shared virthost other local users can see process arguments for that moment.
@@ -98,7 +100,8 @@ RETURN = r"""
 bmcs:
   description: >-
     What happened to each BMC; C(action) is C(added), C(replaced), C(started), C(unchanged),
-    C(permissions fixed) or C(deleted) (a BMC of a node no longer described, or I(state=absent)).
+    C(marked) (the lab's mark written or given the instance), C(permissions fixed) or C(deleted)
+    (a BMC of a node no longer described, or I(state=absent)).
   returned: always
   type: list
   elements: dict
@@ -112,11 +115,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
-    from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import owner_of
-except ImportError:  # pragma: no cover - the collection always ships both
-    libvirt_conn = None
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of
 
 
 class Vbmc(object):
@@ -142,42 +142,51 @@ class Vbmc(object):
 MARK_FILE = "labkit-lab"
 
 
-def owner_of_bmc(config_dir, name):
-    """The lab recorded in a BMC's config directory, or None."""
+def mark_of_bmc(config_dir, name):
+    """(lab, instance) recorded in a BMC's config directory (the mark file's two lines); (None, None)."""
     try:
         with open(os.path.join(config_dir, name, MARK_FILE)) as stream:
-            return stream.read().strip() or None
+            lines = [line.strip() for line in stream.read().splitlines()]
     except (IOError, OSError):
-        return None
+        return None, None
+    return (lines[0] if lines and lines[0] else None), (lines[1] if len(lines) > 1 and lines[1] else None)
 
 
-def mark_bmc(config_dir, name, lab):
+def owner_of_bmc(config_dir, name):
+    """The lab recorded in a BMC's config directory, or None."""
+    return mark_of_bmc(config_dir, name)[0]
+
+
+def mark_bmc(config_dir, name, lab, instance=None):
     path = os.path.join(config_dir, name, MARK_FILE)
     with open(path + ".tmp", "w") as stream:
-        stream.write(lab + "\n")
+        stream.write(lab + "\n" + ("%s\n" % instance if instance else ""))
     os.chmod(path + ".tmp", 0o600)
     os.rename(path + ".tmp", path)
 
 
-def classify(current, wanted_names, owners, lab, lab_domain_names):
-    """Split the BMCs vbmcd knows into (ours, adoptable, foreign wanted, ours unwanted).
+def classify(current, wanted_names, marks, params, lab_domain_names):
+    """Split the BMCs vbmcd knows into (ours, to mark, foreign wanted, ours unwanted).
 
-    ours: marked with this lab. adoptable: unmarked but driving one of the lab's domains.
-    foreign wanted: named like a wanted node but someone else's. ours unwanted: the lab's
-    BMCs of nodes no longer described.
+    ours: marked with this lab (ownership.judge). to mark: the lab's but their mark lacks this
+    instance, or unmarked and driving one of the lab's domains (a BMC from before marks).
+    foreign wanted: named like a wanted node but someone else's. ours unwanted: the lab's BMCs
+    of nodes no longer described.
     """
-    ours, adoptable, foreign, unwanted = set(), set(), [], []
+    ours, to_mark, foreign, unwanted = set(), set(), [], []
     for name in sorted(current):
-        owner = owners.get(name)
-        if owner == lab:
+        found = marks.get(name) or (None, None)
+        verdict = ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"])
+        if verdict == ownership.OURS:
             ours.add(name)
-        elif owner is None and name in lab_domain_names:
-            adoptable.add(name)
+        elif verdict == ownership.TO_STAMP or (found[0] is None and name in lab_domain_names):
+            to_mark.add(name)
         elif name in wanted_names:
-            foreign.append("%s (owner: %s)" % (name, owner or "none; its domain is not this lab's"))
-        if name not in wanted_names and (owner == lab or name in adoptable):
+            foreign.append("%s (owner: %s)" % (name, ownership.describe(*found) if found[0]
+                                               else "none; its domain is not this lab's"))
+        if name not in wanted_names and (name in ours or name in to_mark):
             unwanted.append(name)
-    return ours, adoptable, foreign, unwanted
+    return ours, to_mark, foreign, unwanted
 
 
 def read_config(config_dir, name):
@@ -257,11 +266,15 @@ def ensure_present(module, vbmc, params):
     config_dir = os.path.expanduser(params["config_dir"])
     current = vbmc.list()
     wanted = set(b["name"] for b in params["bmcs"])
-    owners = dict((name, owner_of_bmc(config_dir, name)) for name in current)
-    _, adoptable, foreign, unwanted = classify(current, wanted, owners, params["lab"], lab_domains(module, params))
+    marks = dict((name, mark_of_bmc(config_dir, name)) for name in current)
+    _, to_mark, foreign, unwanted = classify(current, wanted, marks, params, lab_domains(module, params))
     if foreign:
+        # A BMC marked with the lab's name among the foreign ones: another instance of the lab made it.
+        same_name = any(marks[name][0] == params["lab"] and name not in to_mark for name in wanted & set(current))
         module.fail_json(msg="these VirtualBMCs are named like nodes of lab %r but are not the lab's, so nothing "
-                             "was changed: %s. Rename the nodes or delete those BMCs." % (params["lab"], ", ".join(foreign)))
+                             "was changed: %s. %s." % (params["lab"], ", ".join(foreign),
+                                                       ownership.FOREIGN_HINT if same_name
+                                                       else "Rename the nodes or delete those BMCs"))
     # The removed nodes' BMCs no longer count as holding their ports.
     remaining = dict((name, row) for name, row in current.items() if name not in unwanted)
     clashes = endpoint_clashes(remaining, params["bmcs"], params["address"])
@@ -270,12 +283,15 @@ def ensure_present(module, vbmc, params):
     pruned = [{"name": name, "address": current[name].get("Address"), "port": int(current[name].get("Port")),
                "action": "deleted", "status": "absent"} for name in unwanted]
     results = plan(remaining, lambda name: read_config(config_dir, name), params)
+    for result in results:
+        if result["name"] in to_mark and result["action"] == "unchanged":
+            result["action"] = "marked"
     if module.check_mode:
         return pruned + results
     for name in unwanted:
         vbmc.run("delete", name)
-    for name in sorted(adoptable & wanted):
-        mark_bmc(config_dir, name, params["lab"])
+    for name in sorted(to_mark & wanted):
+        mark_bmc(config_dir, name, params["lab"], params["instance"])
     ports = dict((b["name"], b["port"]) for b in params["bmcs"])
     # All replaced BMCs release their ports before any BMC starts, so two nodes can swap ports.
     for result in results:
@@ -287,31 +303,33 @@ def ensure_present(module, vbmc, params):
             vbmc.run("add", result["name"], "--address", params["address"], "--port", str(ports[result["name"]]),
                      "--username", params["username"], "--password", params["password"],
                      "--libvirt-uri", params["libvirt_uri"])
-            mark_bmc(config_dir, result["name"], params["lab"])
+            mark_bmc(config_dir, result["name"], params["lab"], params["instance"])
     for result in results:
         if make_private(config_dir, result["name"]) and result["action"] == "unchanged":
             result["action"] = "permissions fixed"
-        if result["action"] not in ("unchanged", "permissions fixed"):
+        if result["action"] not in ("unchanged", "permissions fixed", "marked"):
             vbmc.run("start", result["name"])
     return pruned + results
 
 
 def lab_domains(module, params):
     """Names of libvirt domains carrying this lab's mark."""
-    if libvirt_conn is None or libvirt_conn.libvirt is None:
+    if libvirt_conn.libvirt is None:
         return set()
     conn = libvirt_conn.connect(module, params["libvirt_uri"])
     inactive = libvirt_conn.libvirt.VIR_DOMAIN_XML_INACTIVE
-    return set(dom.name() for dom in conn.listAllDomains(0) if owner_of(dom.XMLDesc(inactive)) == params["lab"])
+    return set(dom.name() for dom in conn.listAllDomains(0)
+               if ownership.is_ours(*(mark_of(dom.XMLDesc(inactive)) + (params["lab"], params["instance"],
+                                                                         params["adopt"]))))
 
 
 def ensure_absent(module, vbmc, params):
     config_dir = os.path.expanduser(params["config_dir"])
     current = vbmc.list()
-    owners = dict((name, owner_of_bmc(config_dir, name)) for name in current)
-    ours, adoptable, _, _ = classify(current, set(), owners, params["lab"], lab_domains(module, params))
+    marks = dict((name, mark_of_bmc(config_dir, name)) for name in current)
+    ours, to_mark, _, _ = classify(current, set(), marks, params, lab_domains(module, params))
     results = []
-    for name in sorted(ours | adoptable):
+    for name in sorted(ours | to_mark):
         if not module.check_mode:
             vbmc.run("delete", name)
         results.append({"name": name, "address": current[name].get("Address"),
@@ -322,6 +340,7 @@ def ensure_absent(module, vbmc, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            ownership.INSTANCE_ARGS,
             lab=dict(type="str", required=True),
             bmcs=dict(type="list", elements="dict", default=[]),
             address=dict(type="str", default="127.0.0.1"),

@@ -47,12 +47,13 @@ def vbmc_set_boot_device(xml_text, device="network"):
 
 def test_network_round_trip(model):
     net = model["network"]
-    text = lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"], uuid=UUID)
+    text = lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"], uuid=UUID, instance="i-1")
     parsed = lx.parse_network(text)
     assert parsed == {
         "name": "ovs-network-1",
         "uuid": UUID,
         "owner": "mylab",
+        "owner_instance": "i-1",
         "bridge": "ovs-br1",
         "forward": "bridge",
         "openvswitch": True,

@@ -245,20 +245,34 @@ def test_vbmc_plan_swapped_ports_replace_both():
     assert [r["action"] for r in vbmc.plan(current, configs.get, params)] == ["replaced", "replaced"]
 
 
-def test_vbmc_classify_ours_adoptable_foreign_and_unwanted():
-    current = {n: _row("127.0.0.1", 7000 + i) for i, n in enumerate(["mine", "old", "legacy", "stranger", "gone"])}
-    owners = {"mine": "lab", "old": "lab", "legacy": None, "stranger": "other", "gone": None}
-    ours, adoptable, foreign, unwanted = vbmc.classify(current, {"mine", "legacy", "stranger"}, owners, "lab",
-                                                       {"legacy"})
+def test_vbmc_classify_ours_to_mark_foreign_and_unwanted():
+    names = ["mine", "old", "legacy", "unstamped", "twin", "stranger", "gone"]
+    current = dict((n, _row("127.0.0.1", 7000 + i)) for i, n in enumerate(names))
+    marks = {"mine": ("lab", "i-1"), "old": ("lab", "i-1"), "legacy": (None, None), "unstamped": ("lab", None),
+             "twin": ("lab", "i-2"), "stranger": ("other", "i-1"), "gone": (None, None)}
+    params = {"lab": "lab", "instance": "i-1", "adopt": False}
+    ours, to_mark, foreign, unwanted = vbmc.classify(
+        current, {"mine", "legacy", "unstamped", "twin", "stranger"}, marks, params, {"legacy"})
     assert ours == {"mine", "old"}
-    assert adoptable == {"legacy"}
-    assert foreign == ["stranger (owner: other)"]
+    # Unmarked but driving the lab's domain (0.1), or the lab's name without an instance: the lab's.
+    assert to_mark == {"legacy", "unstamped"}
+    # The same lab name with another instance is another lab.
+    assert foreign == ["stranger (owner: lab other, instance i-1)", "twin (owner: lab lab, instance i-2)"]
     # 'gone' has no mark and drives no domain of the lab: someone else's, never deleted.
     assert unwanted == ["old"]
 
 
+def test_vbmc_classify_adopt_takes_over_another_instance():
+    marks = {"twin": ("lab", "i-2"), "stranger": ("other", "i-2")}
+    current = {"twin": _row("127.0.0.1", 7001), "stranger": _row("127.0.0.1", 7002)}
+    _, to_mark, foreign, _ = vbmc.classify(current, {"twin", "stranger"}, marks,
+                                           {"lab": "lab", "instance": "i-1", "adopt": True}, set())
+    assert to_mark == {"twin"} and foreign == ["stranger (owner: lab other, instance i-2)"]
+
+
 def test_vbmc_a_foreign_unmarked_bmc_named_like_a_node_is_refused():
-    _, _, foreign, _ = vbmc.classify({"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": None}, "lab", set())
+    _, _, foreign, _ = vbmc.classify({"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": (None, None)},
+                                     {"lab": "lab", "instance": "i-1", "adopt": False}, set())
     assert foreign == ["node (owner: none; its domain is not this lab's)"]
 
 
@@ -268,6 +282,9 @@ def test_vbmc_mark_and_permissions(tmp_path):
     os.chmod(str(tmp_path / "n1" / "config"), 0o644)
     assert vbmc.owner_of_bmc(str(tmp_path), "n1") is None
     vbmc.mark_bmc(str(tmp_path), "n1", "mylab")
+    assert vbmc.mark_of_bmc(str(tmp_path), "n1") == ("mylab", None)
+    vbmc.mark_bmc(str(tmp_path), "n1", "mylab", "i-1")
+    assert vbmc.mark_of_bmc(str(tmp_path), "n1") == ("mylab", "i-1")
     assert vbmc.owner_of_bmc(str(tmp_path), "n1") == "mylab"
     assert vbmc.make_private(str(tmp_path), "n1") is True
     assert os.stat(str(tmp_path / "n1" / "config")).st_mode & 0o777 == 0o600
