@@ -4,7 +4,6 @@ Every case ends by reading the host independently of the product (libvirt, vbmc,
 images directory, the lab record) and counts into the summary line printed at the end:
 faults injected / survived, hostile inputs tried / refused.
 """
-import copy
 import json
 import os
 import pathlib
@@ -79,8 +78,38 @@ def start(playbook, lab_file, *args, **extra_env):
                             universal_newlines=True, start_new_session=True)
 
 
+def descendants(pid):
+    """Every process under ``pid``, however deep, read from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as stream:
+                    ppid = int(stream.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 def kill_run(proc):
-    os.killpg(proc.pid, signal.SIGKILL)
+    """SIGKILL the run and every process under it, as a CI job's kill does.
+
+    ansible-playbook's workers run in sessions of their own, so killing its process group alone
+    would leave the module that is running go on to the end. The tree is stopped first, so nothing
+    forks while it is being killed.
+    """
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in [proc.pid] + descendants(proc.pid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
     proc.wait()
 
 
@@ -141,12 +170,29 @@ def assert_no_duplicate_mac(state):
     assert len(macs) == len(set(macs)), "duplicate MAC on the host: %s" % macs
 
 
+def lab_ports_open():
+    """The fault labs' BMC ports (74xx) firewalld has open in any zone, runtime or permanent."""
+    found = []
+    for flag in ([], ["--permanent"]):
+        out = subprocess.run(["firewall-cmd"] + flag + ["--list-all-zones"], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+        zone = None
+        for line in out.splitlines():
+            if line and not line[0].isspace():
+                zone = line.split()[0]
+            elif line.strip().startswith("ports:"):
+                found += ["%s %s %s" % ("permanent" if flag else "runtime", zone, port)
+                          for port in line.split(":", 1)[1].split() if port.startswith("74")]
+    return found
+
+
 def assert_nothing_left(lab=LAB_NAME):
     state = lab_state(lab)
     assert state["domains"] == {}, state
     assert not [b for b in state["bmcs"] if b.startswith(lab)], state
     assert state["images"] == [], state
     assert state["record_files"] == [], state
+    assert lab_ports_open() == []
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """Runs killed with SIGKILL at the worst moments, and runs that overlap."""
 import os
+import re
 
 import pytest
 
-from conftest import (FAKES, IMAGES, RECORDS, assert_no_duplicate_mac, base_lab, changed_count, count, kill_run,
-                      lab_state, run, start, wait_for, write_lab)
+from conftest import (FAKES, IMAGES, RECORDS, assert_no_duplicate_mac, base_lab, changed_count, changed_tasks, count,
+                      kill_run, lab_state, run, start, wait_for, write_lab)
 
 
 def _converges(tmp_path, lab_file):
@@ -175,3 +176,70 @@ def test_a_full_images_directory_fails_naming_the_disk_and_converges_once_space_
     assert rc == 0, out[-4000:]
     assert sorted(os.listdir(small_images_dir)) == ["lost+found"]
     count("faults survived")
+
+
+def _redfish_status(port, password):
+    import base64
+    import urllib.error
+    import urllib.request
+    token = base64.b64encode(("admin:%s" % password).encode()).decode()
+    request = urllib.request.Request("http://127.0.0.1:%d/redfish/v1/Systems" % port,
+                                     headers={"Authorization": "Basic " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_killed_after_the_redfish_config_is_written_and_before_the_restart(fault_lab, tmp_path):
+    lab = base_lab()
+    lab["bmc"] = {"type": "redfish", "address": "127.0.0.1", "port": 7431, "password": "first-Secret1"}
+    first_file = write_lab(tmp_path, lab, "first.yml")
+    # The emulator the first run starts ignores SIGTERM, so the next run's restart waits for it.
+    rc, out = run("site.yml", first_file, "-e", "redfish_bmc_command=%s" % (FAKES / "fake-sushy-ignores-term"))
+    assert rc == 0, out[-4000:]
+    pid_file = "/run/labkit/redfish-ifault.pid"
+    old_pid = open(pid_file).read().strip()
+    config_dir = "/etc/labkit/ifault/redfish"
+    stamp = os.path.join(config_dir, "started-with")
+    assert os.path.exists(stamp) and _redfish_status(7431, "first-Secret1") == 200
+
+    lab["bmc"]["password"] = "second-Secret2"
+    second_file = write_lab(tmp_path, lab, "second.yml")
+    htpasswd_before = open(os.path.join(config_dir, "htpasswd")).read()
+    proc = start("site.yml", second_file)
+    # The files are written and the stamp removed before the old emulator is asked to stop.
+    wait_for(lambda: not os.path.exists(stamp) and open(os.path.join(config_dir, "htpasswd")).read()
+             != htpasswd_before, timeout=180, what="the run to write the new Redfish files")
+    kill_run(proc)
+    count("faults injected")
+    assert open(pid_file).read().strip() == old_pid and os.path.exists("/proc/%s" % old_pid), \
+        "the old emulator should still run"
+
+    rc, out = run("site.yml", second_file)
+    assert rc == 0, out[-4000:]
+    # The files are as wanted, only the process is not what it started with; instackenv.json (with
+    # the new password) comes later in the run the kill stopped.
+    assert changed_tasks(out) == ["labkit.tripleo.redfish_bmc : Serve every overcloud node through the lab's "
+                                  "Redfish emulator", "labkit.tripleo.instackenv : Write instackenv.json"], \
+        out[-4000:]
+    assert re.search(r"\(restarted,\s+run by process\)", out), out[-4000:]
+    new_pid = open(pid_file).read().strip()
+    assert new_pid != old_pid and not _alive(old_pid)
+    assert _redfish_status(7431, "second-Secret2") == 200 and _redfish_status(7431, "first-Secret1") == 401
+    rc, again = run("site.yml", second_file)
+    assert rc == 0 and changed_count(again) == 0, again[-4000:]
+    rc, out = run("playbooks/teardown.yml", second_file)
+    assert rc == 0, out[-4000:]
+    assert not os.path.exists(pid_file) and not os.path.exists(config_dir) and not _alive(new_pid)
+    count("faults survived")
+
+
+def _alive(pid):
+    """Running, not a zombie (PID 1 here may not reap)."""
+    try:
+        with open("/proc/%s/stat" % pid) as stream:
+            return stream.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
