@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import socket
 import time
 
 from ansible.module_utils.urls import open_url
@@ -34,6 +35,32 @@ def request(url, username, password, method="GET", body=None, timeout=10):
                         force_basic_auth=True, timeout=timeout, validate_certs=False, headers=headers)
     text = response.read().decode("utf-8")
     return json.loads(text) if text.strip() else None
+
+
+def port_answers(address, port, timeout=1.0):
+    """Whether something accepts TCP connections on ``address``:``port``."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        return sock.connect_ex((address, port)) == 0
+    finally:
+        sock.close()
+
+
+def read_systems(address, port, username, password, names):
+    """Every named system's Id and PowerState, and the names that did not answer with why."""
+    base = base_url(address, port)
+    systems, failures = [], []
+    for name in names:
+        path = "/redfish/v1/Systems/%s" % name
+        try:
+            doc = request(base + path, username, password, timeout=5)
+        except Exception as exc:  # any failure to answer is reported per system
+            failures.append("%s (%s%s): %s" % (name, base, path, getattr(exc, "reason", None) or exc))
+            continue
+        systems.append({"name": name, "id": doc.get("Id"), "path": path, "power_state": doc.get("PowerState")})
+    return systems, failures
 
 
 class RedfishError(Exception):

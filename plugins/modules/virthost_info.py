@@ -95,6 +95,7 @@ import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import service
 
 
 def cpu_flags(path="/proc/cpuinfo"):
@@ -201,7 +202,7 @@ def main():
         nested=nested,
         qemu_user=user,
         qemu_group=group,
-        systemd=os.path.isdir("/run/systemd/system"),
+        systemd=service.systemd_is_init(),
         firewalld=firewalld,
         ovs_datapath="system" if os.path.isdir("/sys/module/openvswitch") else "netdev",
     )
