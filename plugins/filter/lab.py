@@ -236,11 +236,6 @@ def servers_from_baremetal(node_rows, deployed):
     return overcloud_validation.servers_from_baremetal(node_rows, deployed)
 
 
-def ovs_table(json_text):
-    """Rows of ``ovs-vsctl --format=json list <Table>`` as plain dicts."""
-    return ovs_utils.table(json_text)
-
-
 def undercloud_commands(model, images_dir):
     """The undercloud phase's openstack commands (argv lists) by purpose."""
     ceph = any(node["profile"] == "ceph-storage" for node in model["nodes"])
@@ -305,7 +300,7 @@ class FilterModule(object):
                 "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
                 "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
-                "servers_from_baremetal": servers_from_baremetal, "ovs_table": ovs_table,
+                "servers_from_baremetal": servers_from_baremetal,
                 "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
                 "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands,
                 "overcloud_validation_commands": overcloud_validation_commands,

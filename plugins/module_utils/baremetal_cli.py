@@ -10,9 +10,6 @@ __metaclass__ = type
 import json
 import time
 
-# Provision states from which a node does not get to the wanted one without help.
-FAILED_STATES = ("enroll", "clean failed", "inspect failed", "deploy failed", "error", "adopt failed",
-                 "rescue failed", "unrescue failed")
 # Passing through these, the node is still on its way.
 BUSY_STATES = ("verifying", "inspecting", "inspect wait", "cleaning", "clean wait")
 

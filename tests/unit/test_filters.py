@@ -31,7 +31,7 @@ def test_filters_are_registered():
     assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
                             "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
-                            "ovs_table", "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
+                            "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
                             "undercloud_commands", "overcloud_validation_commands", "boot_check_plan",
                             "boot_check_report", "node_hardware", "lab_public_key"}
     assert filters["port_ranges"] is lab_filters.port_ranges

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+"""vbmc: settings drift, endpoint clashes, planning, marks and permissions of the lab's BMCs."""
+import os
+
+from ansible_collections.labkit.tripleo.plugins.modules import vbmc
+
+
+SECRET = "Sup3rS3cret-pw"
+WANTED = {"address": "127.0.0.1", "port": "7001", "username": "admin", "password": SECRET,
+          "libvirt_uri": "qemu:///system"}
+
+
+def test_drifted_nothing_when_equal():
+    assert vbmc.drifted(dict(WANTED, domain_name="control-1", active="True"), WANTED) == []
+
+
+def test_drifted_returns_names_only():
+    config = dict(WANTED, password="old-password", port="7002", address="::")
+    changes = vbmc.drifted(config, WANTED)
+    assert changes == ["address", "password", "port"]
+    text = repr(changes)
+    for value in (SECRET, "old-password", "7002", "7001", "::", "127.0.0.1"):
+        assert value not in text
+
+
+def test_drifted_missing_config_is_everything():
+    assert vbmc.drifted({}, WANTED) == ["address", "libvirt_uri", "password", "port", "username"]
+
+
+def test_wanted_settings_matches_vbmc_config_file(tmp_path):
+    """A config file as vbmc writes it is not drift for the same settings."""
+    (tmp_path / "control-1").mkdir()
+    (tmp_path / "control-1" / "config").write_text(
+        "[VirtualBMC]\nusername = admin\npassword = %s\naddress = 127.0.0.1\nport = 7001\n"
+        "domain_name = control-1\nlibvirt_uri = qemu:///system\nactive = True\n" % SECRET)
+    params = {"address": "127.0.0.1", "username": "admin", "password": SECRET, "libvirt_uri": "qemu:///system"}
+    config = vbmc.read_config(str(tmp_path), "control-1")
+    assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7001})) == []
+    assert vbmc.drifted(config, vbmc.wanted_settings(params, {"name": "control-1", "port": 7002})) == ["port"]
+    assert vbmc.read_config(str(tmp_path), "missing") == {}
+
+
+# ------------------------------------------------------------ vbmc planning
+
+def _vbmc_params(**over):
+    params = {"bmcs": [{"name": "a", "port": 7001}, {"name": "b", "port": 7002}], "address": "127.0.0.1",
+              "username": "admin", "password": "s3cret", "libvirt_uri": "qemu:///system"}
+    params.update(over)
+    return params
+
+
+def _row(address, port, status="running"):
+    return {"Address": address, "Port": port, "Status": status}
+
+
+def test_vbmc_endpoint_clash_with_a_foreign_bmc_on_the_same_port():
+    clashes = vbmc.endpoint_clashes({"other": _row("127.0.0.1", 7002)}, _vbmc_params()["bmcs"], "127.0.0.1")
+    assert len(clashes) == 1 and "wanted by b" in clashes[0] and "BMC other" in clashes[0]
+
+
+def test_vbmc_endpoint_clash_with_a_wildcard_bound_bmc():
+    assert vbmc.endpoint_clashes({"other": _row("::", 7001)}, _vbmc_params()["bmcs"], "127.0.0.1")
+
+
+def test_vbmc_no_clash_on_other_ports_or_with_its_own_bmcs():
+    current = {"a": _row("127.0.0.1", 7002), "other": _row("127.0.0.1", 7009)}
+    assert vbmc.endpoint_clashes(current, _vbmc_params()["bmcs"], "127.0.0.1") == []
+
+
+def _config(params, bmc):
+    return dict(vbmc.wanted_settings(params, bmc))
+
+
+def test_vbmc_plan_unchanged_started_added_replaced():
+    params = _vbmc_params(bmcs=[{"name": n, "port": p} for n, p in
+                                (("same", 7001), ("down", 7002), ("new", 7003), ("moved", 7004))])
+    configs = {"same": _config(params, {"port": 7001}), "down": _config(params, {"port": 7002}),
+               "moved": _config(params, {"port": 7999})}
+    current = {"same": _row("127.0.0.1", 7001), "down": _row("127.0.0.1", 7002, "down"),
+               "moved": _row("127.0.0.1", 7999)}
+    actions = {r["name"]: r["action"] for r in vbmc.plan(current, configs.get, params)}
+    assert actions == {"same": "unchanged", "down": "started", "new": "added", "moved": "replaced"}
+
+
+def test_vbmc_plan_a_changed_password_replaces_without_revealing_it():
+    params = _vbmc_params()
+    old = dict(_config(params, {"port": 7001}), password="old-secret")
+    current = {"a": _row("127.0.0.1", 7001), "b": _row("127.0.0.1", 7002)}
+    results = vbmc.plan(current, {"a": old, "b": _config(params, {"port": 7002})}.get, params)
+    assert results[0]["action"] == "replaced" and results[0]["changed_settings"] == ["password"]
+    assert "old-secret" not in repr(results) and "s3cret" not in repr(results)
+
+
+def test_vbmc_plan_swapped_ports_replace_both():
+    params = _vbmc_params(bmcs=[{"name": "a", "port": 7002}, {"name": "b", "port": 7001}])
+    configs = {"a": _config(params, {"port": 7001}), "b": _config(params, {"port": 7002})}
+    current = {"a": _row("127.0.0.1", 7001), "b": _row("127.0.0.1", 7002)}
+    assert vbmc.endpoint_clashes(current, params["bmcs"], "127.0.0.1") == []
+    assert [r["action"] for r in vbmc.plan(current, configs.get, params)] == ["replaced", "replaced"]
+
+
+def test_vbmc_classify_ours_to_mark_foreign_and_unwanted():
+    names = ["mine", "old", "legacy", "unstamped", "twin", "stranger", "gone"]
+    current = dict((n, _row("127.0.0.1", 7000 + i)) for i, n in enumerate(names))
+    marks = {"mine": ("lab", "i-1"), "old": ("lab", "i-1"), "legacy": (None, None), "unstamped": ("lab", None),
+             "twin": ("lab", "i-2"), "stranger": ("other", "i-1"), "gone": (None, None)}
+    params = {"lab": "lab", "instance": "i-1", "adopt": False}
+    ours, to_mark, foreign, unwanted = vbmc.classify(
+        current, {"mine", "legacy", "unstamped", "twin", "stranger"}, marks, params, {"legacy"})
+    assert ours == {"mine", "old"}
+    # Unmarked but driving the lab's domain (0.1), or the lab's name without an instance: the lab's.
+    assert to_mark == {"legacy", "unstamped"}
+    # The same lab name with another instance is another lab.
+    assert foreign == ["stranger (owner: lab other, instance i-1)", "twin (owner: lab lab, instance i-2)"]
+    # 'gone' has no mark and drives no domain of the lab: someone else's, never deleted.
+    assert unwanted == ["old"]
+
+
+def test_vbmc_classify_adopt_takes_over_another_instance():
+    marks = {"twin": ("lab", "i-2"), "stranger": ("other", "i-2")}
+    current = {"twin": _row("127.0.0.1", 7001), "stranger": _row("127.0.0.1", 7002)}
+    _, to_mark, foreign, _ = vbmc.classify(current, {"twin", "stranger"}, marks,
+                                           {"lab": "lab", "instance": "i-1", "adopt": True}, set())
+    assert to_mark == {"twin"} and foreign == ["stranger (owner: lab other, instance i-2)"]
+
+
+def test_vbmc_a_foreign_unmarked_bmc_named_like_a_node_is_refused():
+    _, _, foreign, _ = vbmc.classify({"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": (None, None)},
+                                     {"lab": "lab", "instance": "i-1", "adopt": False}, set())
+    assert foreign == ["node (owner: none; its domain is not this lab's)"]
+
+
+def test_vbmc_mark_and_permissions(tmp_path):
+    (tmp_path / "n1").mkdir(mode=0o755)
+    (tmp_path / "n1" / "config").write_text("[VirtualBMC]\n")
+    os.chmod(str(tmp_path / "n1" / "config"), 0o644)
+    assert vbmc.owner_of_bmc(str(tmp_path), "n1") is None
+    vbmc.mark_bmc(str(tmp_path), "n1", "mylab")
+    assert vbmc.mark_of_bmc(str(tmp_path), "n1") == ("mylab", None)
+    vbmc.mark_bmc(str(tmp_path), "n1", "mylab", "i-1")
+    assert vbmc.mark_of_bmc(str(tmp_path), "n1") == ("mylab", "i-1")
+    assert vbmc.owner_of_bmc(str(tmp_path), "n1") == "mylab"
+    assert vbmc.make_private(str(tmp_path), "n1") is True
+    assert os.stat(str(tmp_path / "n1" / "config")).st_mode & 0o777 == 0o600
+    assert os.stat(str(tmp_path / "n1")).st_mode & 0o777 == 0o700
+    assert vbmc.make_private(str(tmp_path), "n1") is False
