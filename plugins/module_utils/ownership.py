@@ -14,8 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# Module options every module that writes or reads a mark takes (doc fragment labkit.tripleo.instance).
-INSTANCE_ARGS = dict(
+# Module options every module that writes or reads a mark takes (doc fragment labkit.tripleo.owner).
+OWNER_ARGS = dict(
+    lab=dict(type="str", required=True),
     instance=dict(type="str", default=""),
     adopt=dict(type="bool", default=False),
 )

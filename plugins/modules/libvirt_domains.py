@@ -43,10 +43,6 @@ options:
     description: libvirt connection URI.
     type: str
     default: qemu:///system
-  lab:
-    description: Name of the lab that owns the domains.
-    type: str
-    required: true
   network:
     description: The libvirt network the NICs attach to. Required with I(state=present).
     type: str
@@ -94,7 +90,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 requirements:
   - libvirt Python binding on the virthost
 author:
@@ -285,9 +281,8 @@ def remove_console_logs(path):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
+            ownership.OWNER_ARGS,
             uri=dict(type="str", default="qemu:///system"),
-            lab=dict(type="str", required=True),
             network=dict(type="str"),
             domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
             vms=dict(type="list", elements="dict", default=[]),

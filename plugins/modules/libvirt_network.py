@@ -28,10 +28,6 @@ options:
     description: libvirt connection URI.
     type: str
     default: qemu:///system
-  lab:
-    description: Name of the lab that owns the network.
-    type: str
-    required: true
   name:
     description: Network name.
     type: str
@@ -55,7 +51,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 requirements:
   - libvirt Python binding on the virthost
 author:
@@ -197,9 +193,8 @@ def ensure_absent(module, conn, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
+            ownership.OWNER_ARGS,
             uri=dict(type="str", default="qemu:///system"),
-            lab=dict(type="str", required=True),
             name=dict(type="str", required=True),
             bridge=dict(type="str"),
             portgroups=dict(type="list", elements="dict", default=[]),

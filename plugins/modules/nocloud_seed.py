@@ -20,10 +20,6 @@ description:
   - Refuses to overwrite a file at I(path) that is not the lab's.
   - Written for this collection because no maintained module builds NoCloud seeds.
 options:
-  lab:
-    description: Name of the lab that owns the seed.
-    type: str
-    required: true
   path:
     description: Where the ISO goes.
     type: path
@@ -47,7 +43,7 @@ options:
     type: str
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 requirements:
   - genisoimage, mkisofs or xorriso on the virthost
 author:
@@ -115,8 +111,7 @@ def iso_command(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
-            lab=dict(type="str", required=True),
+            ownership.OWNER_ARGS,
             path=dict(type="path", required=True),
             user_data=dict(type="dict", required=True),
             meta_data=dict(type="dict", required=True),

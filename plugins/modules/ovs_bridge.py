@@ -26,10 +26,6 @@ description:
   - Written for this collection because C(openvswitch.openvswitch) applies C(set) options only
     when a port is created and has no trunk option.
 options:
-  lab:
-    description: Name of the lab that owns the bridge.
-    type: str
-    required: true
   bridge:
     description: Bridge name.
     type: str
@@ -64,7 +60,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 requirements:
   - ovs-vsctl and ip on the virthost, ovsdb-server and ovs-vswitchd running
 author:
@@ -168,8 +164,7 @@ def ensure_address(module, port, address):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
-            lab=dict(type="str", required=True),
+            ownership.OWNER_ARGS,
             bridge=dict(type="str", required=True),
             datapath=dict(type="str", choices=["auto", "system", "netdev"], default="auto"),
             uplink=dict(type="str"),

@@ -28,10 +28,6 @@ description:
     carries this lab's mark, and the lab's temporary files, except the paths in I(keep); with
     I(keep) it removes what a node no longer described left behind.
 options:
-  lab:
-    description: Name of the lab that owns the disks.
-    type: str
-    required: true
   disks:
     description: Disks to create, each with C(path), C(size_gb) and optionally C(backing_image).
     type: list
@@ -62,7 +58,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 notes:
   - The file system must support user extended attributes (ext4, xfs and btrfs do).
 author:
@@ -221,8 +217,7 @@ def ensure_absent(module, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
-            lab=dict(type="str", required=True),
+            ownership.OWNER_ARGS,
             disks=dict(type="list", elements="dict", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),

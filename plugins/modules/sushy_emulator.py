@@ -34,10 +34,6 @@ description:
     modules of community.general (C(redfish_info), C(redfish_command)) always speak https and act on one
     system per call, while sushy-tools serves plain HTTP unless given a certificate.
 options:
-  lab:
-    description: Lab name; names the unit, the pid file and the configuration directory.
-    type: str
-    required: true
   systems:
     description: Names of the libvirt domains the emulator serves (the lab's overcloud nodes).
     type: list
@@ -95,7 +91,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 requirements:
   - bcrypt (python3-bcrypt) and the libvirt binding on the virthost
   - sushy-tools in the virtualenv of I(command)
@@ -309,8 +305,7 @@ def ensure_absent(module, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
-            lab=dict(type="str", required=True),
+            ownership.OWNER_ARGS,
             systems=dict(type="list", elements="str", default=[]),
             address=dict(type="str", default="127.0.0.1"),
             port=dict(type="int", default=8000),

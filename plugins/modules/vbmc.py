@@ -34,10 +34,6 @@ description:
   - Written for this collection because earlier lab tools deleted and re-added every BMC on
     each run and so were never idempotent.
 options:
-  lab:
-    description: Name of the lab; with I(state=absent), BMCs of domains marked with it are deleted.
-    type: str
-    required: true
   bmcs:
     description: BMCs, each with C(name) (the libvirt domain) and C(port).
     type: list
@@ -73,7 +69,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
-  - labkit.tripleo.instance
+  - labkit.tripleo.owner
 notes:
   - The password reaches C(vbmc add) as a command-line argument, as vbmc offers no other way;
     on a shared virthost other local users can see process arguments for that moment.
@@ -340,8 +336,7 @@ def ensure_absent(module, vbmc, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            ownership.INSTANCE_ARGS,
-            lab=dict(type="str", required=True),
+            ownership.OWNER_ARGS,
             bmcs=dict(type="list", elements="dict", default=[]),
             address=dict(type="str", default="127.0.0.1"),
             username=dict(type="str", default="admin"),

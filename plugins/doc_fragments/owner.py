@@ -9,9 +9,15 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The options of every module that writes or reads the lab's ownership marks; their
-    # argument spec is ownership.INSTANCE_ARGS, the rule that reads them ownership.judge.
+    # argument spec is ownership.OWNER_ARGS, the rule that reads them ownership.judge.
     DOCUMENTATION = r"""
 options:
+  lab:
+    description:
+      - The lab's name, written into every mark the module makes; the module manages and removes
+        only objects that carry it.
+    type: str
+    required: true
   instance:
     description:
       - The lab's instance id (from the lab record), written into every mark beside the lab's name.
