@@ -234,6 +234,10 @@ def vm_mac_prefix(lab_name, vm_name):
     return "52:54:%s:%s:%s" % (digest[0:2], digest[2:4], digest[4:6])
 
 
+# Runs "$@" with an rc file ("$1") sourced; the rc file is a word of its own, never shell text.
+RC_WRAPPER = ["bash", "-c", '. "$1" && shift && exec "$@"', "_"]
+
+
 def normalize(lab, bmc_ports=None, instance=None, adopt=False):
     """Validate ``lab`` and return the normalised model, or raise LabError.
 
@@ -289,6 +293,13 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
     checks = _normalize_checks(check, top["checks"])
     if check.errors:
         raise LabError(check.errors)
+    if tripleo:
+        # Where the lab's files live on the undercloud, and how a command runs with its
+        # credentials: derived here once, for every TripleO phase.
+        home = tripleo["stack_home"].rstrip("/")
+        tripleo["workdir"] = "%s/labkit-%s" % (home, name)
+        tripleo["with_rc"] = RC_WRAPPER + [tripleo["rc_file"]]
+        tripleo["with_overcloud_rc"] = RC_WRAPPER + ["%s/%src" % (home, tripleo["deploy"]["stack"])]
     warnings = _agent_warnings(nodes) + _exposure_warnings(bmc)
 
     images_dir = libvirt["images_dir"].rstrip("/")

@@ -964,3 +964,12 @@ def test_nodes_too_small_for_the_agent_are_named(lab):
     assert len(warnings) == 2
     assert warnings[0].startswith("lab.nodes[0].disk_gb: 2 GiB is below the 4 GiB")
     assert warnings[1].startswith("lab.nodes[1].memory_mb: 512 MiB is below the 1024 MiB")
+
+
+def test_tripleo_paths_and_command_prefixes_are_derived_once(lab):
+    lab = copy.deepcopy(lab)
+    lab["tripleo"] = dict(lab.get("tripleo") or {}, stack_home="/home/stack/", rc_file="/home/stack/my-rc")
+    tripleo = normalize(lab)["tripleo"]
+    assert tripleo["workdir"] == "/home/stack/labkit-%s" % lab["name"]
+    assert tripleo["with_rc"] == ["bash", "-c", '. "$1" && shift && exec "$@"', "_", "/home/stack/my-rc"]
+    assert tripleo["with_overcloud_rc"][-1] == "/home/stack/%src" % tripleo["deploy"]["stack"]
