@@ -210,7 +210,7 @@ def undercloud_conf(model):
 
 def deploy_plan(model, domain_type, workdir):
     """Files and commands of the overcloud deploy; libvirt type follows the virthost."""
-    deploy = dict(model["tripleo"]["deploy"], workdir=workdir)
+    deploy = dict(model["tripleo"]["deploy"], workdir=workdir, openstack=model["tripleo"]["openstack_command"])
     if deploy["libvirt_type"] == "auto":
         # Overcloud nodes are VMs: their own guests can use KVM only if the nodes got vmx/svm.
         deploy["libvirt_type"] = "kvm" if domain_type == "kvm" else "qemu"
@@ -240,12 +240,13 @@ def undercloud_commands(model, images_dir):
     """The undercloud phase's openstack commands (argv lists) by purpose."""
     ceph = any(node["profile"] == "ceph-storage" for node in model["nodes"])
     return undercloud_commands_utils.commands(model["tripleo"]["undercloud"], images_dir,
-                                              release_info(model["tripleo"]["release"]), ceph)
+                                              release_info(model["tripleo"]["release"]), ceph,
+                                              model["tripleo"]["openstack_command"])
 
 
-def overcloud_validation_commands(_model=None):
+def overcloud_validation_commands(model):
     """The validate phase's openstack commands (argv lists) by purpose."""
-    return overcloud_validation.commands()
+    return overcloud_validation.commands(model["tripleo"]["openstack_command"])
 
 
 def ctlplane_address(networks):

@@ -31,7 +31,8 @@ def plan(release, nodes, options):
     """Files to write and commands to run, in order.
 
     ``options``: stack, templates (None for the default tree), environment_files,
-    extra_args, libvirt_type, timeout_minutes, workdir (where the files go).
+    extra_args, libvirt_type, timeout_minutes, workdir (where the files go), openstack (the
+    client command, lab.tripleo.openstack_command; default ``openstack``).
     Returns {"files": {path: YAML-able data}, "commands": [argv, ...]}.
     """
     info = release_info(release)
@@ -42,7 +43,8 @@ def plan(release, nodes, options):
                          % (", ".join(unknown), ", ".join(sorted(PROFILE_ROLES))))
     workdir = options["workdir"].rstrip("/")
     files = OrderedDict()
-    deploy = ["openstack", "overcloud", "deploy", "--templates"]
+    openstack = options.get("openstack") or "openstack"
+    deploy = [openstack, "overcloud", "deploy", "--templates"]
     if options.get("templates"):
         deploy.append(options["templates"])
     deploy += ["--stack", options["stack"]]
@@ -67,7 +69,7 @@ def plan(release, nodes, options):
                                       ("defaults", OrderedDict([("profile", profile)]))]))
         files[workdir + "/baremetal-deployment.yaml"] = roles
         deployed = workdir + "/baremetal-deployed.yaml"
-        provision = ["openstack", "overcloud", "node", "provision", "--stack", options["stack"],
+        provision = [openstack, "overcloud", "node", "provision", "--stack", options["stack"],
                      "--output", deployed]
         if info["assume_yes"]:
             provision.append("--yes")

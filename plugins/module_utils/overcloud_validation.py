@@ -40,17 +40,19 @@ def ctlplane_address(networks):
     return match.group(1) if match else None
 
 
-def commands():
+def commands(openstack="openstack"):
     """The openstack commands the validate phase reads (argv lists); ``network_show`` takes an ID.
+
+    ``openstack`` is the client command (lab.tripleo.openstack_command).
 
     Parsed by the releases' own clients in tests/integration/test_tripleo_formats.py.
     """
     return {
-        "servers": ["openstack", "server", "list", "-f", "json"],
-        "baremetal_nodes": ["openstack", "baremetal", "node", "list", "--long", "-f", "json"],
-        "agents": ["openstack", "network", "agent", "list", "-f", "json"],
-        "networks": ["openstack", "network", "list", "-f", "json", "-c", "ID"],
-        "network_show": ["openstack", "network", "show", "-f", "json"],
+        "servers": [openstack, "server", "list", "-f", "json"],
+        "baremetal_nodes": [openstack, "baremetal", "node", "list", "--long", "-f", "json"],
+        "agents": [openstack, "network", "agent", "list", "-f", "json"],
+        "networks": [openstack, "network", "list", "-f", "json", "-c", "ID"],
+        "network_show": [openstack, "network", "show", "-f", "json"],
     }
 
 

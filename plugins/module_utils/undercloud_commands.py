@@ -16,24 +16,25 @@ __metaclass__ = type
 CTLPLANE_SUBNET = "ctlplane-subnet"
 
 
-def commands(undercloud, images_dir, release_info, ceph):
+def commands(undercloud, images_dir, release_info, ceph, openstack="openstack"):
     """argv lists by purpose.
 
     ``undercloud``: the lab's tripleo.undercloud settings; ``release_info``: the release's
-    row of tripleo_release; ``ceph``: whether the lab has Ceph nodes.
+    row of tripleo_release; ``ceph``: whether the lab has Ceph nodes; ``openstack``: the
+    client command (lab.tripleo.openstack_command).
     """
     return {
         # The distro is given, never detected: tripleo-repos falls back to CentOS 7 repositories
         # on a platform it does not know (PyPI's 0.1.0 knows CentOS 7 and 8 only).
         "repos": (["tripleo-repos", "-b", release_info["tripleo_repos_branch"], "-d", "centos%d" % release_info["el"],
                    "current"] + (["ceph"] if ceph else [])),
-        "container_prepare": ["openstack", "tripleo", "container", "image", "prepare", "default",
+        "container_prepare": [openstack, "tripleo", "container", "image", "prepare", "default",
                               "--local-push-destination", "--output-env-file", undercloud["container_images_file"]],
-        "install": ["openstack", "undercloud", "install"],
-        "image_upload": ["openstack", "overcloud", "image", "upload", "--image-path", images_dir],
-        "dns_show": ["openstack", "subnet", "show", CTLPLANE_SUBNET, "-f", "json", "-c", "dns_nameservers"],
+        "install": [openstack, "undercloud", "install"],
+        "image_upload": [openstack, "overcloud", "image", "upload", "--image-path", images_dir],
+        "dns_show": [openstack, "subnet", "show", CTLPLANE_SUBNET, "-f", "json", "-c", "dns_nameservers"],
         # --no-dns-nameservers first, so the subnet ends with exactly the lab's servers.
-        "dns_set": (["openstack", "subnet", "set", "--no-dns-nameservers"]
+        "dns_set": ([openstack, "subnet", "set", "--no-dns-nameservers"]
                     + ["--dns-nameserver=%s" % server for server in undercloud["undercloud_nameservers"]]
                     + [CTLPLANE_SUBNET]),
     }

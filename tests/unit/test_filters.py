@@ -201,3 +201,18 @@ def test_the_lab_files_are_every_disk_the_seed_and_the_base_image(lab):
     assert undercloud["seed"] in model["files"] and undercloud["disks"][0]["backing_image"] in model["files"]
     assert all(d["path"] in model["files"] for vm in model["vms"] for d in vm["disks"])
     assert len(model["files"]) == len(set(model["files"]))
+
+
+def test_the_openstack_command_reaches_every_phase(lab):
+    """lab.tripleo.openstack_command is the first word of every openstack command the phases run."""
+    lab["tripleo"] = dict(lab.get("tripleo") or {}, openstack_command="/opt/osc/bin/openstack", release="zed")
+    model = lab_filters.lab_model(lab)
+    firsts = set()
+    for argv in lab_filters.undercloud_commands(model, "/home/stack/images").values():
+        firsts.add(argv[0])
+    for argv in lab_filters.overcloud_validation_commands(model).values():
+        firsts.add(argv[0])
+    for argv in lab_filters.deploy_plan(model, "qemu", "/home/stack/labkit-x")["commands"]:
+        firsts.add(argv[0])
+    # tripleo-repos is not an openstack command.
+    assert firsts == {"/opt/osc/bin/openstack", "tripleo-repos"}
