@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import hashlib
 import os
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
@@ -87,3 +88,14 @@ def remove_temporary(path):
         os.unlink(staged)
         return True
     return False
+
+
+def contents_digest(files):
+    """One SHA-256 of texts by name ({name: text}): what a file built from them (the seed ISO)
+    or a daemon started with them (the Redfish emulator) is stamped with, so a later run tells
+    whether they changed. Each name and text is NUL-terminated, so text moved between two
+    names gives another digest."""
+    digest = hashlib.sha256()
+    for name, text in sorted(files.items()):
+        digest.update(name.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
+    return digest.hexdigest()

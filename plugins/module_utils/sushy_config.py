@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
 import os
 import re
 import traceback
@@ -21,7 +20,7 @@ except ImportError:
     bcrypt = None
     BCRYPT_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.labkit.tripleo.plugins.module_utils import service
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner, service
 
 HEADER = "# Managed by labkit.tripleo for lab %s; rewritten on every run.\n"
 INSTANCE_LINE = "# instance: %s\n"
@@ -93,10 +92,7 @@ def password_line(existing_text, username, password):
 
 def started_digest(files):
     """One digest of the files ({path: text}) an emulator is started with."""
-    digest = hashlib.sha256()
-    for path, text in sorted(files.items()):
-        digest.update(path.encode("utf-8") + b"\0" + text.encode("utf-8") + b"\0")
-    return digest.hexdigest()
+    return file_owner.contents_digest(files)
 
 
 def runs_config(cmdline, config_path):

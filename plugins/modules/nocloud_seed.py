@@ -67,7 +67,6 @@ sha256:
   type: str
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -88,13 +87,6 @@ def documents(params):
     if params["network_config"]:
         files["network-config"] = json.dumps(params["network_config"], indent=2, sort_keys=True) + "\n"
     return files
-
-
-def content_hash(files):
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode("utf-8") + b"\0" + files[name].encode("utf-8") + b"\0")
-    return digest.hexdigest()
 
 
 def iso_command(module):
@@ -123,7 +115,7 @@ def main():
     )
     p = module.params
     files = documents(p)
-    wanted = content_hash(files)
+    wanted = file_owner.contents_digest(files)
     if os.path.lexists(p["path"]):
         verdict = file_owner.verdict(p["path"], p["lab"], p["instance"], p["adopt"])
         if verdict == ownership.FOREIGN:

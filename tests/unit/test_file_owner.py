@@ -27,3 +27,13 @@ def test_disk_owner_unmarked_file(tmp_path):
 def test_disk_owner_missing_file_raises(tmp_path):
     with pytest.raises(OSError):
         file_owner.owner(str(tmp_path / "missing"))
+
+
+def test_contents_digest_follows_names_and_texts():
+    files = {"a": "xy", "b": ""}
+    assert file_owner.contents_digest(dict(files)) == file_owner.contents_digest(files)
+    assert file_owner.contents_digest({"a": "x", "b": "y"}) != file_owner.contents_digest(files)
+    assert file_owner.contents_digest({"c": "xy", "b": ""}) != file_owner.contents_digest(files)
+    # The seed stamps of earlier runs stay valid: the same algorithm as before (name NUL text NUL).
+    import hashlib
+    assert file_owner.contents_digest({"n": "t"}) == hashlib.sha256(b"n\0t\0").hexdigest()
