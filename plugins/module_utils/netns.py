@@ -16,6 +16,7 @@ __metaclass__ = type
 import ctypes
 import ctypes.util
 import os
+import signal
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = "/run/netns"
@@ -125,8 +126,20 @@ class VlanNamespace(object):
         self._check(["ip", "-n", self.name, "link", "set", "dev", self.port, "up"])
 
     def remove(self):
-        """The port (only with the lab's mark) and the namespace; quiet when already gone."""
+        """The port (only with the lab's mark), the namespace and every process left in it (a
+        responder of a run killed half-way); quiet when already gone. Returns what it removed."""
+        removed = []
         if self.port_owner() == self.lab:
             self._check(["ovs-vsctl", "--if-exists", "del-port", self.port])
+            removed.append("port %s" % self.port)
         if self.exists():
+            rc, out, _err = self.run(["ip", "netns", "pids", self.name])
+            for pid in (int(p) for p in out.split() if p.isdigit()) if rc == 0 else []:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    removed.append("process %d" % pid)
+                except OSError:
+                    pass  # gone already
             self._check(["ip", "netns", "delete", self.name])
+            removed.append("namespace %s" % self.name)
+        return removed

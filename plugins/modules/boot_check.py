@@ -31,6 +31,9 @@ description:
     such nodes).
   - Leaves the host as it found it, so it reports C(changed=false). In check mode it runs the
     checks that change nothing (bridge, namespace, BMCs answering, nodes off) and boots nothing.
+  - With I(state=absent) (teardown), removes what a check killed half-way left, the lab's
+    namespace, the processes still in it (dnsmasq, the HTTP server), its marked OVS port and
+    its working directory; only I(lab) is needed.
   - Written for this collection because no module offers a PXE responder in a namespace, and
     C(community.general.ipmi_boot) or C(community.general.redfish_command) do one node per call.
 options:
@@ -41,23 +44,18 @@ options:
   bridge:
     description: The lab's Open vSwitch bridge.
     type: str
-    required: true
   vlan:
     description: The provisioning VLAN (the access VLAN of the provisioning portgroup).
     type: int
-    required: true
   address:
     description: The responder's address with prefix length (the undercloud's C(local_ip)).
     type: str
-    required: true
   pool_start:
     description: First address handed to nodes.
     type: str
-    required: true
   pool_end:
     description: Last address handed to nodes.
     type: str
-    required: true
   nodes:
     description:
       - Every node to boot, with C(name), C(mac) (its provisioning MAC), C(console_log) and
@@ -65,15 +63,12 @@ options:
         by node name.
     type: list
     elements: dict
-    required: true
   username:
     description: BMC user.
     type: str
-    required: true
   password:
     description: BMC password.
     type: str
-    required: true
     no_log: true
   timeout:
     description: Seconds every node together has to run its boot script after power-on.
@@ -95,6 +90,13 @@ options:
     description: Where the responder keeps its logs and leases while it runs; removed afterwards.
     type: path
     default: /run/labkit/boot-check
+  state:
+    description:
+      - C(present) runs the check (every option above is then required); C(absent) removes what a
+        killed check left.
+    type: str
+    choices: [present, absent]
+    default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
 requirements:
@@ -123,6 +125,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+removed:
+  description: With I(state=absent), what a killed check had left and was removed.
+  returned: state=absent
+  type: list
+  elements: str
 ok:
   description: Whether every node ran its boot script.
   returned: success
@@ -448,26 +455,56 @@ def preflight(module, params, space):
     return problems
 
 
+def remove_leftovers(module, params):
+    """What a check killed half-way left: the namespace and its processes, the port, the work dir."""
+    space = VlanNamespace(lambda argv: module.run_command(argv), pxe.namespace_name(params["lab"]),
+                          params["bridge"] or "", pxe.port_name(params["lab"]), 0, params["lab"])
+    work = os.path.join(params["work_dir"], params["lab"])
+    found = []
+    if space.port_owner() == params["lab"]:
+        found.append("port %s" % space.port)
+    if space.exists():
+        found.append("namespace %s" % space.name)
+    if os.path.isdir(work):
+        found.append("directory %s" % work)
+    if found and not module.check_mode:
+        found = space.remove() + (["directory %s" % work] if os.path.isdir(work) else [])
+        if os.path.isdir(work):
+            shutil.rmtree(work)
+        try:
+            os.rmdir(params["work_dir"])
+        except OSError:
+            pass  # another lab's check is using it
+    return {"changed": bool(found), "removed": found, "ok": None, "seconds": 0.0, "nodes": []}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             lab=dict(type="str", required=True),
-            bridge=dict(type="str", required=True),
-            vlan=dict(type="int", required=True),
-            address=dict(type="str", required=True),
-            pool_start=dict(type="str", required=True),
-            pool_end=dict(type="str", required=True),
-            nodes=dict(type="list", elements="dict", required=True),
-            username=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
+            bridge=dict(type="str"),
+            vlan=dict(type="int"),
+            address=dict(type="str"),
+            pool_start=dict(type="str"),
+            pool_end=dict(type="str"),
+            nodes=dict(type="list", elements="dict"),
+            username=dict(type="str"),
+            password=dict(type="str", no_log=True),
             timeout=dict(type="int", default=300),
             probe_seconds=dict(type="int", default=6),
             pxe_file=dict(type="path", default="/usr/lib/ipxe/undionly.kpxe"),
             work_dir=dict(type="path", default="/run/labkit/boot-check"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
+        required_if=[("state", "present", ("bridge", "vlan", "address", "pool_start", "pool_end", "nodes",
+                                           "username", "password"))],
         supports_check_mode=True,
     )
     params = module.params
+    if not LAB_RE.match(params["lab"]):
+        module.fail_json(msg="boot check: %r is not a lab name" % params["lab"])
+    if params["state"] == "absent":
+        module.exit_json(**remove_leftovers(module, params))
     try:
         address, netmask = pxe.responder_addresses(params["address"], params["pool_start"], params["pool_end"])
     except ValueError as exc:
@@ -476,8 +513,6 @@ def main():
     bad = [n.get("name") for n in params["nodes"] if not MAC_RE.match(str(n.get("mac", "")).lower())]
     if bad:
         module.fail_json(msg="boot check: nodes without a valid MAC address: %s" % ", ".join(map(str, bad)))
-    if not LAB_RE.match(params["lab"]):
-        module.fail_json(msg="boot check: %r is not a lab name" % params["lab"])
     params["work_dir"] = os.path.join(params["work_dir"], params["lab"])
     space = VlanNamespace(lambda argv: module.run_command(argv), pxe.namespace_name(params["lab"]),
                           params["bridge"], pxe.port_name(params["lab"]), params["vlan"], params["lab"])

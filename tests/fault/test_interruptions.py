@@ -243,3 +243,30 @@ def _alive(pid):
             return stream.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_teardown_removes_what_a_killed_boot_check_left(fault_lab, tmp_path):
+    """A boot check killed mid-way leaves its namespace with dnsmasq and the HTTP server in it
+    (here one sleeping process stands for them) and its work directory: teardown removes them."""
+    import subprocess
+    namespace = "labkit-bootcheck-ifault"
+    work = "/run/labkit/boot-check/ifault"
+    subprocess.run(["ip", "netns", "add", namespace], check=True)
+    responder = subprocess.Popen(["ip", "netns", "exec", namespace, "sleep", "600"], start_new_session=True)
+    os.makedirs(work, exist_ok=True)
+    count("faults injected")
+    try:
+        rc, out = run("playbooks/teardown.yml", write_lab(tmp_path, base_lab()))
+        assert rc == 0, out[-4000:]
+        assert namespace not in subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
+                                               universal_newlines=True).stdout
+        assert responder.wait(timeout=10) == -9, "the process in the namespace should be killed"
+        assert not os.path.exists(work)
+        rc, again = run("playbooks/teardown.yml", write_lab(tmp_path, base_lab()))
+        assert rc == 0 and "Remove what a killed boot check left" in again, again[-3000:]
+        assert not [t for t in changed_tasks(again) if "boot check" in t], changed_tasks(again)
+        count("faults survived")
+    finally:
+        if responder.poll() is None:
+            responder.kill()
+        subprocess.run(["ip", "netns", "delete", namespace], stderr=subprocess.DEVNULL)
