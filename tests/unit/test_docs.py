@@ -1,0 +1,80 @@
+"""The README's table of lab description keys is checked against the model's schema, so the
+two cannot drift: every key the model accepts is documented, every documented key exists, and
+every scalar default the table states is the model's."""
+import pathlib
+import re
+
+import pytest
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_model as lm
+
+README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+NESTED = {"network": lm._NETWORK_SCHEMA, "bmc": lm._BMC_SCHEMA, "libvirt": lm._LIBVIRT_SCHEMA,
+          "checks": lm._CHECKS_SCHEMA, "tripleo": lm._TRIPLEO_SCHEMA}
+# Keys whose members the table lists in braces in the meaning column.
+LISTED = {"undercloud": lm._VM_SCHEMA, "nodes": lm._NODE_SCHEMA, "tripleo.deploy": lm._DEPLOY_SCHEMA,
+          "tripleo.management": lm._MANAGEMENT_SCHEMA, "network.portgroups": lm._PORTGROUP_SCHEMA}
+
+
+def table_rows():
+    text = README.read_text()
+    section = text.split("## The lab description", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows.append(cells)
+    assert rows, "the key table is gone from the README"
+    return rows
+
+
+def documented():
+    """{dotted key: (default cell, meaning cell)}, rows like `a.b` / `c` giving a.b and a.c."""
+    keys = {}
+    for key_cell, default, meaning in table_rows():
+        names = re.findall(r"`([^`]+)`", key_cell)
+        first = names[0]
+        keys[first] = (default, meaning)
+        prefix = first.rsplit(".", 1)[0] + "." if "." in first else ""
+        for sibling in names[1:]:
+            keys[prefix + sibling] = (default, meaning)
+    return keys
+
+
+def schema_keys():
+    keys = set(k for k in lm._TOP_SCHEMA if k not in NESTED)
+    for section, schema in NESTED.items():
+        keys.update("%s.%s" % (section, k) for k in schema)
+    return keys
+
+
+def test_every_key_of_the_model_is_documented_and_no_other():
+    docs = documented()
+    wanted = schema_keys() - {"tripleo.undercloud"} | {"tripleo.undercloud.*"}
+    assert sorted(wanted - set(docs)) == [], "keys the model accepts that the README does not document"
+    assert sorted(set(docs) - wanted) == [], "keys the README documents that the model does not accept"
+
+
+@pytest.mark.parametrize("key", sorted(LISTED))
+def test_the_members_listed_in_braces_are_the_schemas(key):
+    meaning = documented()[key][1]
+    groups = re.findall(r"\{([^}]*)\}", meaning)
+    assert groups, "%s: its members are listed as {a, b, ...}" % key
+    # "{name, vlan}" or "{name, trunk: [vlans]}"; "(default)" after a member is its default.
+    members = set(re.sub(r"\s*\(.*?\)|:.*", "", m).strip() for group in groups for m in group.split(","))
+    assert members == set(LISTED[key]), key
+
+
+def test_every_stated_scalar_default_is_the_models():
+    checked = 0
+    for key, (default, _meaning) in documented().items():
+        value = re.fullmatch(r"`([^`]+)`", default)
+        if not value or "." not in key or key.startswith("tripleo.undercloud"):
+            continue
+        section, name = key.split(".", 1)
+        model_default = NESTED[section].get(name)
+        if isinstance(model_default, (bool, int, str)) and not isinstance(model_default, lm._Missing):
+            shown = str(model_default).lower() if isinstance(model_default, bool) else str(model_default)
+            assert value.group(1) == shown, "%s: README says %s, the model %r" % (key, value.group(1), model_default)
+            checked += 1
+    assert checked >= 15
