@@ -1,4 +1,4 @@
-"""The README's table of lab description keys is checked against the model's schema, so the
+"""The table of lab description keys (docs/lab-description.md) is checked against the model's schema, so the
 two cannot drift: every key the model accepts is documented, every documented key exists, and
 every scalar default the table states is the model's."""
 import pathlib
@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_model as lm
 
-README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+KEYS_PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "lab-description.md"
 NESTED = {"network": lm._NETWORK_SCHEMA, "bmc": lm._BMC_SCHEMA, "libvirt": lm._LIBVIRT_SCHEMA,
           "checks": lm._CHECKS_SCHEMA, "tripleo": lm._TRIPLEO_SCHEMA}
 # Keys whose members the table lists in braces in the meaning column.
@@ -17,14 +17,14 @@ LISTED = {"undercloud": lm._VM_SCHEMA, "nodes": lm._NODE_SCHEMA, "tripleo.deploy
 
 
 def table_rows():
-    text = README.read_text()
-    section = text.split("## The lab description", 1)[1].split("\n## ", 1)[0]
+    text = KEYS_PAGE.read_text()
+    section = text.split("# The lab description", 1)[1].split("\n## ", 1)[0]
     rows = []
     for line in section.splitlines():
         if line.startswith("| `"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             rows.append(cells)
-    assert rows, "the key table is gone from the README"
+    assert rows, "the key table is gone from %s" % KEYS_PAGE
     return rows
 
 
@@ -51,8 +51,8 @@ def schema_keys():
 def test_every_key_of_the_model_is_documented_and_no_other():
     docs = documented()
     wanted = schema_keys() - {"tripleo.undercloud"} | {"tripleo.undercloud.*"}
-    assert sorted(wanted - set(docs)) == [], "keys the model accepts that the README does not document"
-    assert sorted(set(docs) - wanted) == [], "keys the README documents that the model does not accept"
+    assert sorted(wanted - set(docs)) == [], "keys the model accepts that the page does not document"
+    assert sorted(set(docs) - wanted) == [], "keys the page documents that the model does not accept"
 
 
 @pytest.mark.parametrize("key", sorted(LISTED))
@@ -75,6 +75,6 @@ def test_every_stated_scalar_default_is_the_models():
         model_default = NESTED[section].get(name)
         if isinstance(model_default, (bool, int, str)) and not isinstance(model_default, lm._Missing):
             shown = str(model_default).lower() if isinstance(model_default, bool) else str(model_default)
-            assert value.group(1) == shown, "%s: README says %s, the model %r" % (key, value.group(1), model_default)
+            assert value.group(1) == shown, "%s: the page says %s, the model %r" % (key, value.group(1), model_default)
             checked += 1
     assert checked >= 15
