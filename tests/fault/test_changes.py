@@ -164,7 +164,7 @@ def test_lab_renamed_is_refused_on_the_old_labs_objects_and_torn_down_from_its_r
     renamed = dict(copy.deepcopy(lab), name="ifaultx")
     rc, out = run("site.yml", write_lab(tmp_path, renamed, "renamed.yml"))
     count("faults injected")
-    assert rc != 0 and "'ifault-br0'" in out and "(owner: ifault)" in out, out[-4000:]
+    assert rc != 0 and "'ifault-br0'" in out and "(owner: lab ifault, instance " in out, out[-4000:]
     assert _places() == built and sorted(lab_state()["domains"]) == ["ifault-a", "ifault-b", "ifault-c"]
 
     def teardown_from_record(name):
