@@ -15,8 +15,6 @@ import errno
 import hashlib
 import os
 
-from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
-
 OWNER_XATTR = "user.labkit.lab"
 INSTANCE_XATTR = "user.labkit.instance"
 _ABSENT = (errno.ENODATA, errno.ENOTSUP, getattr(errno, "ENOATTR", errno.ENODATA))
@@ -49,15 +47,6 @@ def mark(path, lab, instance=None):
 def found_mark(path):
     """(lab, instance) of a file's mark; (None, None) without one."""
     return owner(path), read(path, INSTANCE_XATTR)
-
-
-def verdict(path, lab, instance, adopt=False):
-    """ownership.judge of an existing file."""
-    return ownership.judge(*(found_mark(path) + (lab, instance, adopt)))
-
-
-def describe(path):
-    return ownership.describe(*found_mark(path))
 
 
 TEMPORARY_SUFFIX = ".labkit-tmp"

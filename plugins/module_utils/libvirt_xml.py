@@ -58,11 +58,6 @@ def with_mark(xml_text, lab_name, instance):
     return _to_string(root)
 
 
-def owner_of(xml_text):
-    """Return the lab name that owns this network/domain XML, or None."""
-    return mark_of(xml_text)[0]
-
-
 def _to_string(root):
     return ET.tostring(root, encoding="unicode")
 

@@ -81,7 +81,12 @@ def _as_list(value):
 
 
 class Conflict(Exception):
-    """Something of the same name exists and does not belong to the lab."""
+    """Something of the same name exists and does not belong to the lab; ``owner_lab`` is the
+    lab its mark names (None without one), so the caller can say what to do about it."""
+
+    def __init__(self, message, owner_lab=None):
+        super(Conflict, self).__init__(message)
+        self.owner_lab = owner_lab
 
 
 def mark_words(desired):
@@ -120,7 +125,7 @@ def plan(state, desired):
         judged = verdict(current, desired)
         if judged == ownership.FOREIGN:
             raise Conflict("Open vSwitch bridge %r exists but was not created by lab %r (owner: %s)"
-                           % (bridge, lab, describe_owner(current)))
+                           % (bridge, lab, describe_owner(current)), current["external_ids"].get(OWNER_KEY))
         settings = []
         if (current["datapath_type"] or "system") != desired["datapath_type"]:
             settings.append("datapath_type=%s" % desired["datapath_type"])
@@ -135,7 +140,7 @@ def plan(state, desired):
             raise Conflict("port %r is already on bridge %r" % (name, existing["bridge"]))
         if existing is not None and verdict(existing, desired) == ownership.FOREIGN:
             raise Conflict("port %r on bridge %r was not added by lab %r (owner: %s)"
-                           % (name, bridge, lab, describe_owner(existing)))
+                           % (name, bridge, lab, describe_owner(existing)), existing["external_ids"].get(OWNER_KEY))
         if existing is None:
             commands.append(["add-port", bridge, name])
             commands.append(["set", "Port", name] + mark_words(desired) + settings_words(settings))

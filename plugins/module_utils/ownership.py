@@ -59,6 +59,7 @@ FOREIGN_HINT = ("another lab of the same name (another instance) made it: tear t
                 "or take it over with -e lab_adopt=true")
 
 
-def hint(found_lab, lab):
-    """What to do about a foreign object: only a same-name object of another instance has a remedy here."""
-    return FOREIGN_HINT if found_lab == lab else None
+def remedy(found_labs, lab, otherwise=None):
+    """What a refusal tells the user to do about foreign objects whose marks name ``found_labs``:
+    take the lab over when one carries the lab's own name (another instance of it), else ``otherwise``."""
+    return FOREIGN_HINT if lab in found_labs else otherwise

@@ -165,20 +165,19 @@ def ensure_present(module, conn, params):
     existing = {}
     conflicts = []
     instance = params["instance"] or None
-    hints = set()
+    found_labs = set()
     for vm in params["vms"]:
         dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
         if dom is not None:
             found = mark_of(_inactive_xml(dom))
             if _verdict(found, params) == ownership.FOREIGN:
                 conflicts.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
-                hints.add(ownership.hint(found[0], lab))
+                found_labs.add(found[0])
             existing[vm["name"]] = dom
     if conflicts:
         module.fail_json(msg="these libvirt domains exist but were not created by lab %r, so nothing was "
-                             "changed: %s. %s." % (lab, ", ".join(conflicts), "; ".join(
-                                 sorted(h for h in hints if h))
-                                 or "Rename the VMs in the lab description or remove those domains"))
+                             "changed: %s. %s." % (lab, ", ".join(conflicts), ownership.remedy(
+                                 found_labs, lab, "Rename the VMs in the lab description or remove those domains")))
 
     results = []
     if params["prune"]:
@@ -208,7 +207,7 @@ def ensure_present(module, conn, params):
             if active:
                 module.warn("domain %s is running; its new definition (%s) applies at its next boot"
                             % (vm["name"], "; ".join(drift)))
-        elif _verdict(mark_of(inactive_xml), params) == ownership.TO_STAMP:
+        elif _verdict((current["owner"], current["owner_instance"]), params) == ownership.TO_STAMP:
             # Only the mark changes: nothing a running domain would have to reboot for.
             drift = ["ownership mark: instance %s" % params["instance"]]
             if not module.check_mode:
@@ -234,8 +233,9 @@ def read_info(module, conn, params):
             problems.append("%s (not defined)" % vm["name"])
             continue
         xml = _inactive_xml(dom)
-        if _verdict(mark_of(xml), params) == ownership.FOREIGN:
-            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*mark_of(xml))))
+        found = mark_of(xml)
+        if _verdict(found, params) == ownership.FOREIGN:
+            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
             continue
         nics = restore_portgroups(_nics(dom, []), vm.get("nics") or [], params["network"])
         results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),

@@ -132,8 +132,8 @@ def ensure_present(module, conn, params):
         module.fail_json(msg="libvirt network %r exists but was not created by lab %r (owner: %s); "
                              "refusing to modify it. %s."
                          % (params["name"], params["lab"], ownership.describe(current["owner"], current["owner_instance"]),
-                            ownership.hint(current["owner"], params["lab"])
-                            or "Rename lab.network.name or remove that network"))
+                            ownership.remedy([current["owner"]], params["lab"],
+                                             "Rename lab.network.name or remove that network")))
     if verdict == ownership.TO_STAMP:
         actions.append("mark with instance %s" % params["instance"])
         if not module.check_mode:

@@ -117,11 +117,12 @@ def main():
     files = documents(p)
     wanted = file_owner.contents_digest(files)
     if os.path.lexists(p["path"]):
-        verdict = file_owner.verdict(p["path"], p["lab"], p["instance"], p["adopt"])
+        found = file_owner.found_mark(p["path"])
+        verdict = ownership.judge(found[0], found[1], p["lab"], p["instance"], p["adopt"])
         if verdict == ownership.FOREIGN:
+            remedy = ownership.remedy([found[0]], p["lab"])
             module.fail_json(msg="%s exists but was not created by lab %r (owner: %s); refusing to overwrite it%s"
-                             % (p["path"], p["lab"], file_owner.describe(p["path"]),
-                                "; " + ownership.FOREIGN_HINT if file_owner.owner(p["path"]) == p["lab"] else ""))
+                             % (p["path"], p["lab"], ownership.describe(*found), "; " + remedy if remedy else ""))
         if file_owner.read(p["path"], SEED_XATTR) == wanted:
             if verdict == ownership.TO_STAMP and not module.check_mode:
                 file_owner.mark(p["path"], p["lab"], p["instance"])

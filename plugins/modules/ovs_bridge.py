@@ -204,8 +204,7 @@ def main():
         commands = ovs.plan(state, desired)
     except ovs.Conflict as exc:
         module.fail_json(msg="%s; refusing to modify it. %s." % (
-            exc, ownership.FOREIGN_HINT if "lab %s," % params["lab"] in str(exc)
-            else "Rename lab.network.bridge or remove it"))
+            exc, ownership.remedy([exc.owner_lab], params["lab"], "Rename lab.network.bridge or remove it")))
     if commands and not module.check_mode:
         vsctl(module, *ovs.transaction(commands))
     address_added = False

@@ -124,21 +124,21 @@ def qcow2_virtual_size(path):
 
 def ensure_present(module, params):
     conflicts, created, existing, marked = [], [], [], []
-    hints = set()
+    found_labs = set()
     for disk in params["disks"]:
         path = disk["path"]
         if os.path.lexists(path):
-            verdict = file_owner.verdict(path, params["lab"], params["instance"], params["adopt"])
+            found = file_owner.found_mark(path)
+            verdict = ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"])
             if verdict == ownership.FOREIGN:
-                conflicts.append("%s (owner: %s)" % (path, file_owner.describe(path)))
-                hints.add(ownership.hint(file_owner.owner(path), params["lab"]))
+                conflicts.append("%s (owner: %s)" % (path, ownership.describe(*found)))
+                found_labs.add(found[0])
             elif verdict == ownership.TO_STAMP:
                 marked.append(path)
     if conflicts:
         module.fail_json(msg="these disk files exist but were not created by lab %r, so nothing was created: "
                              "%s. %s." % (params["lab"], ", ".join(conflicts),
-                                          "; ".join(sorted(h for h in hints if h))
-                                          or "Move them away or rename the lab"))
+                                          ownership.remedy(found_labs, params["lab"], "Move them away or rename the lab")))
     if not module.check_mode:
         for path in marked:
             file_owner.mark(path, params["lab"], params["instance"])
@@ -205,8 +205,8 @@ def ensure_absent(module, params):
     for path in sorted(candidates):
         if os.path.normpath(path) in keep or not os.path.isfile(path) or os.path.islink(path):
             continue
-        if path not in temporaries and file_owner.verdict(path, params["lab"], params["instance"],
-                                                          params["adopt"]) == ownership.FOREIGN:
+        if path not in temporaries and not ownership.is_ours(*(file_owner.found_mark(path) + (
+                params["lab"], params["instance"], params["adopt"]))):
             continue
         removed.append(path)
         if not module.check_mode:

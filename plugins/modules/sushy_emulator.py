@@ -199,9 +199,10 @@ def check_config_owner(module, params, config_path, text, result, refusal):
         return
     found = sushy_config.config_mark(text)
     if ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"]) == ownership.FOREIGN:
+        remedy = ownership.remedy([found[0]], params["lab"])
         module.fail_json(msg="%s was not written by labkit.tripleo for lab %s (owner: %s); %s%s"
                          % (config_path, params["lab"], ownership.describe(*found), refusal,
-                            "; " + ownership.FOREIGN_HINT if found[0] == params["lab"] else ""), **result)
+                            "; " + remedy if remedy else ""), **result)
 
 
 def wait_for_systems(module, params, supervisor, proc=None):

@@ -263,14 +263,12 @@ def ensure_present(module, vbmc, params):
     current = vbmc.list()
     wanted = set(b["name"] for b in params["bmcs"])
     marks = dict((name, mark_of_bmc(config_dir, name)) for name in current)
-    _, to_mark, foreign, unwanted = classify(current, wanted, marks, params, lab_domains(module, params))
+    ours, to_mark, foreign, unwanted = classify(current, wanted, marks, params, lab_domains(module, params))
     if foreign:
-        # A BMC marked with the lab's name among the foreign ones: another instance of the lab made it.
-        same_name = any(marks[name][0] == params["lab"] and name not in to_mark for name in wanted & set(current))
+        foreign_labs = [marks[name][0] for name in wanted & set(current) if name not in ours | to_mark]
         module.fail_json(msg="these VirtualBMCs are named like nodes of lab %r but are not the lab's, so nothing "
-                             "was changed: %s. %s." % (params["lab"], ", ".join(foreign),
-                                                       ownership.FOREIGN_HINT if same_name
-                                                       else "Rename the nodes or delete those BMCs"))
+                             "was changed: %s. %s." % (params["lab"], ", ".join(foreign), ownership.remedy(
+                                 foreign_labs, params["lab"], "Rename the nodes or delete those BMCs")))
     # The removed nodes' BMCs no longer count as holding their ports.
     remaining = dict((name, row) for name, row in current.items() if name not in unwanted)
     clashes = endpoint_clashes(remaining, params["bmcs"], params["address"])

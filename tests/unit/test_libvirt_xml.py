@@ -83,10 +83,10 @@ def test_owner_mark():
         "<network><name>default</name>"
         "<metadata><labkit:owner xmlns:labkit='http://labkit.dev/ns/tripleo/1' lab='otherlab'/></metadata>"
         "</network>")
-    assert lx.owner_of(libvirt_style) == "otherlab"
-    assert lx.owner_of("<network><name>default</name></network>") is None
+    assert lx.mark_of(libvirt_style) == ("otherlab", None)
+    assert lx.mark_of("<network><name>default</name></network>") == (None, None)
     # Same local name in another namespace is not the mark.
-    assert lx.owner_of("<network><metadata><x:owner xmlns:x='urn:other' lab='mylab'/></metadata></network>") is None
+    assert lx.mark_of("<network><metadata><x:owner xmlns:x='urn:other' lab='mylab'/></metadata></network>") == (None, None)
 
 
 def test_parse_foreign_linux_bridge_network():

@@ -27,12 +27,13 @@ def test_judge(found_lab, found_instance, instance, adopt, verdict):
     assert ownership.is_ours(found_lab, found_instance, "lab", instance, adopt) == (verdict != ownership.FOREIGN)
 
 
-def test_describe_and_hint():
+def test_describe_and_remedy():
     assert ownership.describe(None, None) == "none"
     assert ownership.describe("lab", None) == "lab lab"
     assert ownership.describe("lab", "i-2") == "lab lab, instance i-2"
-    assert "lab_adopt=true" in ownership.hint("lab", "lab")
-    assert ownership.hint("other", "lab") is None
+    assert "lab_adopt=true" in ownership.remedy(["other", "lab"], "lab", "rename")
+    assert ownership.remedy(["other", None], "lab", "rename") == "rename"
+    assert ownership.remedy(["other"], "lab") is None
 
 
 # ------------------------------------------------------------ libvirt metadata
@@ -111,9 +112,9 @@ def test_file_mark_carries_the_instance(tmp_path):
     _xattrs_or_skip(path)
     file_owner.mark(str(path), "mylab")
     assert file_owner.found_mark(str(path)) == ("mylab", None)
-    assert file_owner.verdict(str(path), "mylab", "i-1") == ownership.TO_STAMP
+    assert ownership.judge(*file_owner.found_mark(str(path)) + ("mylab", "i-1")) == ownership.TO_STAMP
     file_owner.mark(str(path), "mylab", "i-1")
     assert file_owner.found_mark(str(path)) == ("mylab", "i-1")
-    assert file_owner.verdict(str(path), "mylab", "i-1") == ownership.OURS
-    assert file_owner.verdict(str(path), "mylab", "i-2") == ownership.FOREIGN
-    assert file_owner.describe(str(path)) == "lab mylab, instance i-1"
+    assert ownership.judge(*file_owner.found_mark(str(path)) + ("mylab", "i-1")) == ownership.OURS
+    assert ownership.judge(*file_owner.found_mark(str(path)) + ("mylab", "i-2")) == ownership.FOREIGN
+    assert ownership.describe(*file_owner.found_mark(str(path))) == "lab mylab, instance i-1"
