@@ -48,13 +48,12 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
-from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
-from ansible_collections.labkit.tripleo.plugins.module_utils import ovs as ovs_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, check_public_key, normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_checks import LabError, check_public_key
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
@@ -224,38 +223,12 @@ def deploy_reproducer(commands, log, rc_file):
     return deploy_command.reproducer(commands, log, rc_file)
 
 
-def overcloud_report(model, servers, agents, ovs, networks, expected_mtu=1450):
-    return overcloud_validation.validate(model["nodes"], servers, agents, ovs, networks, expected_mtu)
-
-
-def overcloud_report_text(report):
-    return overcloud_validation.render(report)
-
-
-def servers_from_baremetal(node_rows, deployed):
-    return overcloud_validation.servers_from_baremetal(node_rows, deployed)
-
-
 def undercloud_commands(model, images_dir):
     """The undercloud phase's openstack commands (argv lists) by purpose."""
     ceph = any(node["profile"] == "ceph-storage" for node in model["nodes"])
     return undercloud_commands_utils.commands(model["tripleo"]["undercloud"], images_dir,
                                               release_info(model["tripleo"]["release"]), ceph,
                                               model["tripleo"]["openstack_command"])
-
-
-def overcloud_validation_commands(model):
-    """The validate phase's openstack commands (argv lists) by purpose."""
-    return overcloud_validation.commands(model["tripleo"]["openstack_command"])
-
-
-def ctlplane_address(networks):
-    """A server's ctlplane address from its Networks column (text or mapping)."""
-    return overcloud_validation.ctlplane_address(networks)
-
-
-def ovs_state_from_results(results):
-    return overcloud_validation.ovs_state_from_results(results, ovs_utils.table)
 
 
 def undercloud_seed(model, ssh_public_key):
@@ -300,10 +273,6 @@ class FilterModule(object):
                 "lab_summary": lab_summary, "instackenv": instackenv,
                 "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
-                "overcloud_report": overcloud_report, "overcloud_report_text": overcloud_report_text,
-                "servers_from_baremetal": servers_from_baremetal,
-                "ovs_state_from_results": ovs_state_from_results, "undercloud_seed": undercloud_seed,
-                "ctlplane_address": ctlplane_address, "undercloud_commands": undercloud_commands,
-                "overcloud_validation_commands": overcloud_validation_commands,
+                "undercloud_seed": undercloud_seed, "undercloud_commands": undercloud_commands,
                 "boot_check_plan": boot_check_plan, "boot_check_report": boot_check_report,
                 "node_hardware": node_hardware}

@@ -125,7 +125,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import assign_bmc_ports
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import assign_bmc_ports
 
 
 def main():

@@ -7,13 +7,16 @@ import re
 import pytest
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_model as lm
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_network as ln
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_tripleo as lt
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_checks import Missing
 
 KEYS_PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "lab-description.md"
-NESTED = {"network": lm._NETWORK_SCHEMA, "bmc": lm._BMC_SCHEMA, "libvirt": lm._LIBVIRT_SCHEMA,
-          "checks": lm._CHECKS_SCHEMA, "tripleo": lm._TRIPLEO_SCHEMA}
+NESTED = {"network": ln.NETWORK_SCHEMA, "bmc": ln.BMC_SCHEMA, "libvirt": ln.LIBVIRT_SCHEMA,
+          "checks": lm.CHECKS_SCHEMA, "tripleo": lt.TRIPLEO_SCHEMA}
 # Keys whose members the table lists in braces in the meaning column.
-LISTED = {"undercloud": lm._VM_SCHEMA, "nodes": lm._NODE_SCHEMA, "tripleo.deploy": lm._DEPLOY_SCHEMA,
-          "tripleo.management": lm._MANAGEMENT_SCHEMA, "network.portgroups": lm._PORTGROUP_SCHEMA}
+LISTED = {"undercloud": lm.VM_SCHEMA, "nodes": lm.NODE_SCHEMA, "tripleo.deploy": lt.DEPLOY_SCHEMA,
+          "tripleo.management": lt.MANAGEMENT_SCHEMA, "network.portgroups": ln.PORTGROUP_SCHEMA}
 
 
 def table_rows():
@@ -42,7 +45,7 @@ def documented():
 
 
 def schema_keys():
-    keys = set(k for k in lm._TOP_SCHEMA if k not in NESTED)
+    keys = set(k for k in lm.TOP_SCHEMA if k not in NESTED)
     for section, schema in NESTED.items():
         keys.update("%s.%s" % (section, k) for k in schema)
     return keys
@@ -73,7 +76,7 @@ def test_every_stated_scalar_default_is_the_models():
             continue
         section, name = key.split(".", 1)
         model_default = NESTED[section].get(name)
-        if isinstance(model_default, (bool, int, str)) and not isinstance(model_default, lm._Missing):
+        if isinstance(model_default, (bool, int, str)) and not isinstance(model_default, Missing):
             shown = str(model_default).lower() if isinstance(model_default, bool) else str(model_default)
             assert value.group(1) == shown, "%s: the page says %s, the model %r" % (key, value.group(1), model_default)
             checked += 1
