@@ -17,12 +17,8 @@ __metaclass__ = type
 import hashlib
 import ipaddress
 import re
-import struct
 
 HTTP_PORT = 8088
-DHCP_SERVER_PORT = 67
-DHCP_CLIENT_PORT = 68
-_MAGIC_COOKIE = b"\x63\x82\x53\x63"
 # DHCP option 175 is what iPXE sends about itself: a client that has it runs iPXE already.
 IPXE_OPTION = 175
 BOOTED_PATH = "/booted/"
@@ -183,107 +179,6 @@ def failure_reason(row):
     if not row["boot_file_fetched"]:
         return "asked for an address but never fetched the boot file"
     return "fetched the boot file but never ran the boot script"
-
-
-# ------------------------------------------------------------------ console log
-
-_ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|[A-Za-z=>])")
-
-
-def console_tail(text, lines=15):
-    """The last lines of a serial console log as a person reads it: no escape codes, backspaces applied."""
-    text = _ANSI.sub("", text.replace("\r\n", "\n"))
-    out = []
-    for raw in text.split("\n"):
-        line = []
-        for char in raw.split("\r")[-1]:
-            if char == "\b":
-                if line:
-                    line.pop()
-            elif char >= " " or char == "\t":
-                line.append(char)
-        out.append("".join(line).rstrip())
-    out = [line for line in out if line]
-    return out[-lines:]
-
-
-# ------------------------------------------------------------------ DHCP probe
-
-def dhcp_discover(mac, xid):
-    """A DHCPDISCOVER from ``mac`` asking for a broadcast answer (the asker has no address)."""
-    chaddr = bytes(int(part, 16) for part in mac.split(":"))
-    header = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"\0" * 4, b"\0" * 4,
-                         b"\0" * 4, b"\0" * 4, chaddr + b"\0" * 10, b"\0" * 64, b"\0" * 128)
-    options = _MAGIC_COOKIE + bytes([53, 1, 1, 55, 3, 1, 3, 6, 255])
-    return header + options
-
-
-def _checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
-def _mac_bytes(mac):
-    return bytes(int(part, 16) for part in mac.split(":"))
-
-
-def discover_frame(src_mac, chaddr_mac, xid):
-    """A whole Ethernet frame carrying a DHCPDISCOVER from 0.0.0.0, as a client without address
-    sends it. Sent on a packet socket, it needs no address or route, so the probe cannot be
-    mistaken by a server for one of its own packets (the undercloud's address is the
-    responder's address too)."""
-    payload = dhcp_discover(chaddr_mac, xid)
-    udp = struct.pack("!HHHH", DHCP_CLIENT_PORT, DHCP_SERVER_PORT, 8 + len(payload), 0) + payload
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), xid & 0xFFFF, 0, 64, 17, 0,
-                         b"\0\0\0\0", b"\xff\xff\xff\xff")
-    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
-    return b"\xff" * 6 + _mac_bytes(src_mac) + b"\x08\x00" + header + udp
-
-
-def dhcp_from_frame(frame):
-    """The DHCP payload of an Ethernet frame to UDP port 68, or None."""
-    if len(frame) < 14 + 20 + 8 or frame[12:14] != b"\x08\x00":
-        return None
-    ip = frame[14:]
-    ihl = (ip[0] & 0x0F) * 4
-    if ip[0] >> 4 != 4 or ip[9] != 17 or len(ip) < ihl + 8:
-        return None
-    dst_port = struct.unpack("!H", ip[ihl + 2:ihl + 4])[0]
-    return ip[ihl + 8:] if dst_port == DHCP_CLIENT_PORT else None
-
-
-def parse_offer(packet, xids):
-    """(server address, offered address) when ``packet`` is a DHCPOFFER to one of ``xids``, else None."""
-    if len(packet) < 240 or packet[0] != 2 or packet[236:240] != _MAGIC_COOKIE:
-        return None
-    xid = struct.unpack("!I", packet[4:8])[0]
-    if xid not in xids:
-        return None
-    offered = str(ipaddress.ip_address(packet[16:20]))
-    server = str(ipaddress.ip_address(packet[20:24]))
-    message_type = None
-    index = 240
-    while index < len(packet) and packet[index] != 255:
-        code = packet[index]
-        if code == 0:
-            index += 1
-            continue
-        if index + 1 >= len(packet):
-            break
-        length = packet[index + 1]
-        value = packet[index + 2:index + 2 + length]
-        if code == 53 and value:
-            message_type = value[0]
-        elif code == 54 and len(value) == 4:
-            server = str(ipaddress.ip_address(value))
-        index += 2 + length
-    if message_type != 2:
-        return None
-    return server, offered
 
 
 # ------------------------------------------------------------------ from the lab model
