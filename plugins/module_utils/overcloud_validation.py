@@ -3,15 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Is the deployed overcloud healthy? The checks of lab-reference section 6.
 
-Works on what the CLI printed (JSON), so every rule is unit-tested on recorded
-outputs; the validate role only collects them.
+Works on what the CLI printed (JSON, read by ``overcloud_state``), so every rule is
+unit-tested on recorded outputs.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from ansible_collections.labkit.tripleo.plugins.module_utils.overcloud_state import ctlplane_address, short_name as _short
 
 OVS_PROFILES = ("control", "compute")
 CONTROLLER_AGENTS_OVS = ("Open vSwitch agent", "L3 agent", "DHCP agent", "Metadata agent")
@@ -27,35 +27,6 @@ def _truthy(value):
     return str(value).strip().lower() in ("true", ":-)", "up", "yes")
 
 
-def _short(host):
-    return (host or "").split(".")[0]
-
-
-def ctlplane_address(networks):
-    """'ctlplane=192.168.255.12' or {'ctlplane': ['192.168.255.12']} -> '192.168.255.12'."""
-    if isinstance(networks, dict):
-        values = networks.get("ctlplane") or []
-        return values[0] if values else None
-    match = re.search(r"ctlplane=([0-9a-fA-F.:]+)", networks or "")
-    return match.group(1) if match else None
-
-
-def commands(openstack="openstack"):
-    """The openstack commands the validate phase reads (argv lists); ``network_show`` takes an ID.
-
-    ``openstack`` is the client command (lab.tripleo.openstack_command).
-
-    Parsed by the releases' own clients in tests/integration/test_tripleo_formats.py.
-    """
-    return {
-        "servers": [openstack, "server", "list", "-f", "json"],
-        "baremetal_nodes": [openstack, "baremetal", "node", "list", "--long", "-f", "json"],
-        "agents": [openstack, "network", "agent", "list", "-f", "json"],
-        "networks": [openstack, "network", "list", "-f", "json", "-c", "ID"],
-        "network_show": [openstack, "network", "show", "-f", "json"],
-    }
-
-
 class Report(object):
     def __init__(self):
         self.checks = []
@@ -65,30 +36,6 @@ class Report(object):
 
     def as_dict(self):
         return {"ok": all(c["ok"] for c in self.checks), "checks": self.checks}
-
-
-def servers_from_baremetal(node_rows, deployed):
-    """Server rows for releases without Nova on the undercloud (Wallaby on).
-
-    ``node_rows``: ``openstack baremetal node list --long -f json``; ``deployed``: the
-    parsed baremetal-deployed.yaml that ``overcloud node provision`` wrote, whose
-    DeployedServerPortMap holds each host's ctlplane address.
-    """
-    port_map = (deployed or {}).get("parameter_defaults", {}).get("DeployedServerPortMap", {})
-    addresses = {}
-    for key, port in port_map.items():
-        if key.endswith("-ctlplane") and port.get("fixed_ips"):
-            addresses[key[:-len("-ctlplane")]] = port["fixed_ips"][0].get("ip_address")
-    servers = []
-    for row in node_rows:
-        info = row.get("instance_info") or {}
-        hostname = info.get("display_name") if isinstance(info, dict) else None
-        if not hostname:
-            continue
-        state = row.get("provision_state")
-        servers.append({"Name": hostname, "Status": "ACTIVE" if state == "active" else str(state).upper(),
-                        "Networks": {"ctlplane": [addresses[hostname]]} if addresses.get(hostname) else {}})
-    return servers
 
 
 def check_servers(report, servers, expected_count):
@@ -154,27 +101,6 @@ def check_mtu(report, networks, expected_mtu):
     for net in tenant:
         mtu = net.get("mtu")
         report.add("MTU of network %s" % net.get("name"), mtu == expected_mtu, "mtu %s" % mtu)
-
-
-def ovs_state_from_results(results, table):
-    """{host: {"bridges": [...], "interfaces": rows}} from the validate role's ssh loop.
-
-    Each result ran ``ovs-vsctl --format=json -- --columns=name list Bridge --
-    --columns=name,type,options list Interface`` on one server: two JSON documents, one per line. ``table`` decodes one
-    (ovs.table). A node that did not answer is left out, so its check fails as
-    "not collected".
-    """
-    state = {}
-    for result in results:
-        if result.get("rc") != 0:
-            continue
-        documents = [line for line in result.get("stdout", "").splitlines() if line.strip()]
-        if len(documents) != 2:
-            continue
-        bridges, interfaces = table(documents[0]), table(documents[1])
-        state[_short(result["item"]["Name"])] = {"bridges": sorted(b["name"] for b in bridges),
-                                                 "interfaces": interfaces}
-    return state
 
 
 def parse_tunnels(interface_rows):

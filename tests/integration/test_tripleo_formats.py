@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from ansible_collections.labkit.tripleo.plugins.module_utils import (
-    deploy_command, overcloud_validation, tripleo_release, undercloud_commands, undercloud_conf)
+    deploy_command, overcloud_state, tripleo_release, undercloud_commands, undercloud_conf)
 
 PYTHONS = {"zed": "/opt/labkit-test/tripleo/bin/python", "wallaby": "/opt/labkit-test/tripleo-wallaby/bin/python"}
 CHECKS = REPO / "tests" / "tripleo_checks"
@@ -136,7 +136,7 @@ def test_repos_command_against_tripleo_repos_own_parser(tripleoclient):
 
 @pytest.mark.parametrize("release", ["wallaby", "zed"])
 def test_validation_commands_parse_with_the_releases_own_parsers(tripleoclient, release):
-    commands = overcloud_validation.commands()
+    commands = overcloud_state.commands()
     argvs = [commands[k] for k in ("servers", "baremetal_nodes", "agents", "networks")]
     argvs.append(commands["network_show"] + ["5c2e5a52-0000-4000-8000-000000000001"])
     parsed = run_check(release, "check_commands.py", json.dumps(argvs))

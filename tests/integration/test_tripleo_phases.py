@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import LABS, REPO, host_state, playbook, redfish_get
-from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation
+from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_state
 
 IRONIC = REPO / "tests" / "ironic"
 OPENSTACK = "/opt/labkit-test/tripleo/bin/openstack"
@@ -162,10 +162,10 @@ def test_nodes_register_through_real_bmcs_get_profiles_and_obey_ironic(tripleo_l
     # reads it (Wallaby on: provisioned nodes carry their host name in instance_info).
     openstack("baremetal", "node", "set", "--instance-info", "display_name=overcloud-controller-0", "itest3-control-1")
     try:
-        rows = json.loads(openstack(*overcloud_validation.commands()["baremetal_nodes"][1:]).stdout)
+        rows = json.loads(openstack(*overcloud_state.commands()["baremetal_nodes"][1:]).stdout)
         deployed = {"parameter_defaults": {"DeployedServerPortMap": {
             "overcloud-controller-0-ctlplane": {"fixed_ips": [{"ip_address": "192.168.255.12"}]}}}}
-        servers = overcloud_validation.servers_from_baremetal(rows, deployed)
+        servers = overcloud_state.servers_from_baremetal(rows, deployed)
         assert servers == [{"Name": "overcloud-controller-0", "Status": "AVAILABLE",
                             "Networks": {"ctlplane": ["192.168.255.12"]}}]
     finally:

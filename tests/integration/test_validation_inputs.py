@@ -1,17 +1,15 @@
-"""The validate phase's Open vSwitch query, run as the role runs it, against real Open vSwitch.
+"""The validate phase's Open vSwitch query, run as the module runs it, against real Open vSwitch.
 
 An overcloud node cannot run here, but its OVS can be imitated with the real thing: br-int,
 br-tun with VXLAN ports and br-ex on this machine's ovs-vswitchd (tunnels to loopback
-addresses, which carry no traffic). The role's exact argv (less `sudo`, the tests run as root)
+addresses, which carry no traffic). The module's exact argv (less `sudo`, the tests run as root)
 must produce what the judging code reads.
 """
 import subprocess
 
 import pytest
-import yaml
 
-from conftest import REPO
-from ansible_collections.labkit.tripleo.plugins.module_utils import ovs
+from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_state
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_validation as validation
 
 BRIDGES = ("br-int", "br-tun", "br-ex")
@@ -41,18 +39,15 @@ def overcloud_like_ovs():
             vsctl("--if-exists", "del-br", bridge)
 
 
-def query_like_the_role():
-    argv = yaml.safe_load(open(REPO / "roles" / "overcloud_validation" / "vars" / "main.yml"))[
-        "overcloud_validation_ovs_query"]
+def query_like_the_module():
+    argv = overcloud_state.OVS_QUERY
     assert argv[0] == "sudo"
     proc = subprocess.run(argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
-            "item": {"Name": "overcloud-novacompute-0.localdomain"}}
+    return {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
 
 
 def judge(result, peers):
-    state = validation.ovs_state_from_results([result], ovs.table)
-    node = state.get("overcloud-novacompute-0")
+    node = overcloud_state.ovs_state(result["stdout"])
     assert node is not None, "the query's output was not understood: rc %s, %s" % (result["rc"], result["stderr"])
     report = validation.Report()
     validation.check_ovs_node(report, "overcloud-novacompute-0", node["bridges"],
@@ -60,8 +55,8 @@ def judge(result, peers):
     return {c["check"].split(" ")[0]: c for c in report.checks}
 
 
-def test_the_roles_ovs_query_reads_bridges_and_the_vxlan_mesh(overcloud_like_ovs):
-    result = query_like_the_role()
+def test_the_modules_ovs_query_reads_bridges_and_the_vxlan_mesh(overcloud_like_ovs):
+    result = query_like_the_module()
     assert result["rc"] == 0, result["stderr"]
     checks = judge(result, PEERS)
     assert checks["bridges"]["ok"], checks
@@ -70,5 +65,5 @@ def test_the_roles_ovs_query_reads_bridges_and_the_vxlan_mesh(overcloud_like_ovs
     checks = judge(result, PEERS + ["127.0.0.4"])
     assert not checks["VXLAN"]["ok"] and "127.0.0.4" in checks["VXLAN"]["detail"]
     vsctl("del-br", "br-ex")
-    checks = judge(query_like_the_role(), PEERS)
+    checks = judge(query_like_the_module(), PEERS)
     assert not checks["bridges"]["ok"] and "br-ex" in checks["bridges"]["detail"]

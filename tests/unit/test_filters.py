@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.labkit.tripleo.plugins.filter import lab as lab_filters
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_state
 
 SECRET = "Sup3rS3cret-pw"
 VIRTHOST = {"domain_type": "kvm", "domain_type_reason": "the CPU has vmx and /dev/kvm exists"}
@@ -30,9 +31,7 @@ def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
     assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
-                            "overcloud_report", "overcloud_report_text", "servers_from_baremetal",
-                            "ovs_state_from_results", "undercloud_seed", "ctlplane_address",
-                            "undercloud_commands", "overcloud_validation_commands", "boot_check_plan",
+                            "undercloud_seed", "undercloud_commands", "boot_check_plan",
                             "boot_check_report", "node_hardware", "lab_public_key"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
@@ -210,7 +209,7 @@ def test_the_openstack_command_reaches_every_phase(lab):
     firsts = set()
     for argv in lab_filters.undercloud_commands(model, "/home/stack/images").values():
         firsts.add(argv[0])
-    for argv in lab_filters.overcloud_validation_commands(model).values():
+    for argv in overcloud_state.commands(model["tripleo"]["openstack_command"]).values():
         firsts.add(argv[0])
     for argv in lab_filters.deploy_plan(model, "qemu", "/home/stack/labkit-x")["commands"]:
         firsts.add(argv[0])
