@@ -54,23 +54,28 @@ def write_private(path, text):
     os.rename(tmp, path)
 
 
-def render_unit(owner, description, argv, after=("network-online.target",)):
-    """A simple unit restarted on failure, its files private (UMask 0077)."""
-    return "\n".join([
-        "# Managed by labkit.tripleo for %s." % owner,
-        "[Unit]",
-        "Description=%s" % description,
-        "After=%s" % " ".join(after),
-        "",
-        "[Service]",
-        "ExecStart=%s" % " ".join(argv),
-        "Restart=on-failure",
-        "UMask=0077",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ])
+def render_unit(owner, description, commands, after=("network-online.target",), wants=(), oneshot=False,
+                hardened=False):
+    """The one shape of every unit this collection writes, its files private (UMask 0077).
+
+    ``commands``: argvs run in order. A daemon (the default) is restarted on failure; a
+    ``oneshot`` unit runs its commands once at boot and counts as active afterwards.
+    ``hardened`` adds the sandboxing a daemon that only talks to libvirt can live with.
+    """
+    lines = ["# Managed by labkit.tripleo for %s." % owner, "[Unit]", "Description=%s" % description,
+             "After=%s" % " ".join(after)]
+    if wants:
+        lines.append("Wants=%s" % " ".join(wants))
+    lines += ["", "[Service]"]
+    if oneshot:
+        lines += ["Type=oneshot", "RemainAfterExit=yes"]
+    lines += ["ExecStart=%s" % " ".join(argv) for argv in commands]
+    if not oneshot:
+        lines += ["Restart=on-failure", "RestartSec=2"]
+    if hardened:
+        lines += ["NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=full"]
+    lines += ["UMask=0077", "", "[Install]", "WantedBy=multi-user.target", ""]
+    return "\n".join(lines)
 
 
 class DetachedProcess(object):
@@ -168,16 +173,34 @@ class SystemdUnit(object):
     def definition_changed(self):
         return read_text(self.unit_path) != self.unit_text
 
-    def start(self):
-        """(Re)start; returns None, since systemd, not this process, watches the daemon."""
-        if self.definition_changed():
+    def install(self):
+        """Write the unit where it differs and enable it; whether the file changed."""
+        changed = self.definition_changed()
+        if changed:
             with open(self.unit_path, "w") as handle:
                 handle.write(self.unit_text)
             os.chmod(self.unit_path, 0o644)
             self.run("daemon-reload")
         self.run("enable", self.unit)
+        return changed
+
+    def start(self):
+        """(Re)start; returns None, since systemd, not this process, watches the daemon."""
+        self.install()
         self.run("restart", self.unit)
         return None
+
+    def ensure_running(self):
+        """Installed, enabled and running with this unit; restarted only when the unit changed.
+        Whether anything changed."""
+        changed = self.install()
+        if changed:
+            self.run("restart", self.unit)
+            return True
+        if not self.running():
+            self.run("start", self.unit)
+            return True
+        return False
 
     def stop(self):
         if self.installed():

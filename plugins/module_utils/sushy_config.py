@@ -68,7 +68,7 @@ def render_config(params, auth_file, allowed):
 
 def render_unit(params, config_path):
     return service.render_unit("lab %s" % params["lab"], "Redfish BMC (sushy-tools) of labkit lab %s" % params["lab"],
-                               [params["command"], "--config", config_path],
+                               [[params["command"], "--config", config_path]],
                                after=("network-online.target", "libvirtd.service"))
 
 

@@ -17,8 +17,9 @@ description:
     loadable, the userspace C(netdev) datapath otherwise (with a warning, since it is slower).
   - Adds the optional uplink NIC as a trunk of the lab VLANs, and an internal port for the
     host's own lab address, tagged with the provisioning VLAN. The tag lives in the OVS
-    database and so survives a reboot; the address itself is applied here and persisted by
-    the C(ovs_bridge) role (a systemd unit).
+    database and so survives a reboot; the address is applied here and, where systemd is
+    PID 1, restored at boot by a unit C(labkit-<lab>-host-address.service) that this module
+    writes, enables, and removes with the address or the bridge.
   - All changes are applied in one C(ovs-vsctl) transaction.
   - The bridge and its ports are marked with C(external_ids:labkit-lab) and
     C(external_ids:labkit-instance); a bridge or port of the same name without this lab's mark,
@@ -80,6 +81,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+address_unit:
+  description: The systemd unit that restores the host address at boot (null without systemd or address).
+  returned: always
+  type: str
+  sample: /etc/systemd/system/labkit-mylab-host-address.service
 datapath:
   description: Datapath type of the bridge.
   returned: when state is present
@@ -101,11 +107,14 @@ address_added:
   type: bool
 """
 
+import ipaddress
 import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import ovs, ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils import ovs, ownership, service
+
+UNIT_DIR = "/etc/systemd/system"
 
 
 def vsctl(module, *args):
@@ -147,18 +156,58 @@ def ensure_address(module, port, address):
             return True
         module.fail_json(msg="cannot read addresses of %s: %s" % (port, err.strip()))
     info = json.loads(out)[0] if out.strip() else {}
-    present = ["%s/%s" % (a["local"], a["prefixlen"]) for a in info.get("addr_info", [])]
+    # Compared as addresses, not text: fd00:0::1/64 is the fd00::1/64 that ip prints.
+    present = [ipaddress.ip_interface("%s/%s" % (a["local"], a["prefixlen"])) for a in info.get("addr_info", [])]
     up = "UP" in info.get("flags", [])
     changed = False
     if not up:
         changed = True
         if not module.check_mode:
             module.run_command(["ip", "link", "set", "dev", port, "up"], check_rc=True)
-    if address not in present:
+    if ipaddress.ip_interface(address) not in present:
         changed = True
         if not module.check_mode:
             module.run_command(["ip", "addr", "add", address, "dev", port], check_rc=True)
     return changed
+
+
+def address_unit(module, params, unit_dir=UNIT_DIR):
+    """The oneshot unit that puts the host address back at boot: the port and its tag persist
+    in the OVS database, the address does not."""
+    ip = module.get_bin_path("ip", required=True)
+    port, address = params["host_port"] or "", params["host_address"] or ""
+    text = service.render_unit("lab %s" % params["lab"], "Host address of lab %s on %s of bridge %s"
+                               % (params["lab"], port, params["bridge"]),
+                               [[ip, "link", "set", "dev", port, "up"], [ip, "addr", "replace", address, "dev", port]],
+                               after=("ovs-vswitchd.service", "openvswitch-switch.service", "openvswitch.service"),
+                               wants=("ovs-vswitchd.service",), oneshot=True)
+    return service.SystemdUnit(module, "labkit-%s-host-address.service" % params["lab"], text, unit_dir=unit_dir)
+
+
+def keep_address(module, params, unit_dir=UNIT_DIR):
+    """Install the address unit, or remove one left from a description that had an address
+    (or with the bridge it serves). Returns (changed, the unit's path or None).
+
+    The unit is named after the lab, so a renamed bridge's clean-up must not take the unit
+    of the bridge that replaced it: a unit is removed only with the bridge it names. A file
+    of that name that this lab did not write is never overwritten."""
+    if not service.systemd_is_init():
+        return False, None
+    unit = address_unit(module, params, unit_dir)
+    installed = service.read_text(unit.unit_path)
+    if installed is not None and not installed.startswith(unit.unit_text.split("\n", 1)[0] + "\n"):
+        module.fail_json(msg="%s exists and was not written by lab %s; refusing to overwrite or remove it"
+                         % (unit.unit_path, params["lab"]))
+    if params["state"] == "present" and params["host_address"]:
+        changed = unit.definition_changed()
+        if changed and not module.check_mode:
+            unit.install()
+        return changed, unit.unit_path
+    serves_this_bridge = installed is not None and (" of bridge %s\n" % params["bridge"]) in installed
+    removed = serves_this_bridge or (params["state"] == "present" and installed is not None)
+    if removed and not module.check_mode:
+        unit.remove()
+    return removed, None
 
 
 def main():
@@ -178,6 +227,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["uplink"] and not params["vlans"]:
+        # An empty trunk list means every VLAN to Open vSwitch, not none.
+        module.fail_json(msg="uplink %s needs the VLANs it carries (vlans); an empty list would trunk every VLAN"
+                         % params["uplink"])
     state = read_state(module)
     existing = state["bridges"].get(params["bridge"])
 
@@ -191,7 +244,8 @@ def main():
                             % (params["bridge"], params["lab"], ovs.describe_owner(existing)))
         if commands and not module.check_mode:
             vsctl(module, *ovs.transaction(commands))
-        module.exit_json(changed=bool(commands), commands=commands)
+        unit_removed, _unit = keep_address(module, params)
+        module.exit_json(changed=bool(commands) or unit_removed, commands=commands, address_unit=None)
 
     datapath, reason = choose_datapath(module, params["datapath"], existing)
     if datapath == "netdev":
@@ -210,8 +264,9 @@ def main():
     address_added = False
     if params["host_address"]:
         address_added = ensure_address(module, params["host_port"], params["host_address"])
-    module.exit_json(changed=bool(commands) or address_added, commands=commands, datapath=datapath,
-                     datapath_reason=reason, address_added=address_added)
+    unit_changed, unit_path = keep_address(module, params)
+    module.exit_json(changed=bool(commands) or address_added or unit_changed, commands=commands, datapath=datapath,
+                     datapath_reason=reason, address_added=address_added, address_unit=unit_path)
 
 
 if __name__ == "__main__":

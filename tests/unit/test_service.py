@@ -42,7 +42,7 @@ def test_write_private_never_leaves_a_readable_file(tmp_path):
 
 def test_systemd_unit_written_once_then_enabled_and_restarted(tmp_path):
     module = RecordingModule()
-    text = service.render_unit("lab lab1", "A daemon", ["/usr/bin/daemon", "--config", "/etc/x.conf"])
+    text = service.render_unit("lab lab1", "A daemon", [["/usr/bin/daemon", "--config", "/etc/x.conf"]])
     unit = service.SystemdUnit(module, "labkit-x-lab1.service", text, unit_dir=str(tmp_path))
     assert not unit.running() and unit.definition_changed()
     unit.start()
@@ -99,3 +99,37 @@ def test_a_daemon_that_ignores_sigterm_is_killed_after_the_grace(tmp_path):
     keeper.stop(grace=1)
     assert proc.wait(timeout=10) == -9 and time.time() - started < 5
     assert not os.path.exists(keeper.pid_file)
+
+
+def test_a_oneshot_unit_runs_each_command_and_is_never_restarted():
+    text = service.render_unit("lab lab1", "Host address", [["/sbin/ip", "link", "set", "dev", "p", "up"],
+                                                            ["/sbin/ip", "addr", "replace", "10.0.0.1/24", "dev", "p"]],
+                               after=("ovs-vswitchd.service",), wants=("ovs-vswitchd.service",), oneshot=True)
+    lines = text.splitlines()
+    assert lines[0] == "# Managed by labkit.tripleo for lab lab1."
+    assert [line for line in lines if line.startswith("ExecStart=")] == [
+        "ExecStart=/sbin/ip link set dev p up", "ExecStart=/sbin/ip addr replace 10.0.0.1/24 dev p"]
+    assert "Type=oneshot" in lines and "RemainAfterExit=yes" in lines and "Wants=ovs-vswitchd.service" in lines
+    assert not [line for line in lines if line.startswith("Restart")]
+
+
+def test_a_hardened_daemon_unit():
+    lines = service.render_unit("virthost", "VirtualBMC", [["/opt/vbmc/bin/vbmcd", "--foreground"]],
+                                hardened=True).splitlines()
+    for expected in ("Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=full", "UMask=0077",
+                     "ExecStart=/opt/vbmc/bin/vbmcd --foreground", "WantedBy=multi-user.target"):
+        assert expected in lines
+    assert "Type=oneshot" not in lines
+
+
+def test_ensure_running_restarts_only_a_changed_unit_and_starts_a_stopped_one(tmp_path):
+    module = RecordingModule(active=False)
+    unit = service.SystemdUnit(module, "vbmcd.service", "[Unit]\n", unit_dir=str(tmp_path))
+    assert unit.ensure_running() is True
+    assert module.calls == [["daemon-reload"], ["enable", "vbmcd.service"], ["restart", "vbmcd.service"]]
+    module.calls = []
+    assert unit.ensure_running() is True  # unchanged but stopped: started
+    assert module.calls == [["enable", "vbmcd.service"], ["is-active", "vbmcd.service"], ["start", "vbmcd.service"]]
+    module.active, module.calls = True, []
+    assert unit.ensure_running() is False
+    assert ["restart", "vbmcd.service"] not in module.calls and ["start", "vbmcd.service"] not in module.calls
