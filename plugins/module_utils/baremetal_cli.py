@@ -124,6 +124,13 @@ def _int(value):
         return None
 
 
+# The argument spec of every module that runs the openstack CLI (doc fragment openstack_cli).
+CLI_ARGS = dict(
+    openstack=dict(type="path", default="openstack"),
+    rc_file=dict(type="path"),
+)
+
+
 class Cli(object):
     """Runs ``openstack`` with the environment of an rc file (stackrc on an undercloud)."""
 

@@ -22,13 +22,6 @@ description:
     profile's name exists with C(capabilities:profile) set, as C(openstack flavor create/set).
   - Written for this collection for the same reason as M(labkit.tripleo.overcloud_node_import).
 options:
-  openstack:
-    description: The openstack command on the undercloud.
-    type: path
-    default: openstack
-  rc_file:
-    description: Shell file that sets the C(OS_*) environment (the undercloud's C(stackrc)).
-    type: path
   nodes:
     description: The lab's overcloud nodes, each with C(name) and C(profile).
     type: list
@@ -40,6 +33,7 @@ options:
     default: false
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.openstack_cli
 author:
   - labkit.tripleo contributors
 """
@@ -72,7 +66,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import (
-    Cli, parse_capabilities, wanted_capabilities)
+    CLI_ARGS, Cli, parse_capabilities, wanted_capabilities)
 
 
 def ensure_flavor(module, cli, profile):
@@ -98,8 +92,7 @@ def ensure_flavor(module, cli, profile):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            openstack=dict(type="path", default="openstack"),
-            rc_file=dict(type="path"),
+            CLI_ARGS,
             nodes=dict(type="list", elements="dict", required=True),
             flavors=dict(type="bool", default=False),
         ),

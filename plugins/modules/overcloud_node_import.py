@@ -46,13 +46,6 @@ options:
     description: The lab's instance id (from its record), in C(extra/labkit_instance); empty to match any instance.
     type: str
     default: ""
-  openstack:
-    description: The openstack command on the undercloud.
-    type: path
-    default: openstack
-  rc_file:
-    description: Shell file that sets the C(OS_*) environment (the undercloud's C(stackrc)).
-    type: path
   instackenv:
     description:
       - Path of instackenv.json on the undercloud. Required with I(state=present); with
@@ -93,6 +86,7 @@ options:
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.openstack_cli
 author:
   - labkit.tripleo contributors
 """
@@ -136,7 +130,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import ironic_nodes
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import (
-    Cli, check_states, inspection_mismatches)
+    CLI_ARGS, Cli, check_states, inspection_mismatches)
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_record import write_json_atomic
 
 
@@ -184,10 +178,9 @@ def summary(nodes, names):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            CLI_ARGS,
             lab=dict(type="str", required=True),
             instance=dict(type="str", default=""),
-            openstack=dict(type="path", default="openstack"),
-            rc_file=dict(type="path"),
             instackenv=dict(type="path"),
             nodes=dict(type="list", elements="str", required=True),
             introspect=dict(type="bool", default=True),

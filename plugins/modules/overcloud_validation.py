@@ -26,14 +26,6 @@ description:
   - Written for this collection because no collection reads an overcloud as a whole; one call
     replaces seven command tasks and a loop per network and node.
 options:
-  openstack:
-    description: The openstack command on the undercloud.
-    type: path
-    default: openstack
-  rc_file:
-    description: Shell file with the undercloud's credentials (C(stackrc)).
-    type: path
-    required: true
   overcloud_rc_file:
     description: Shell file with the overcloud's credentials (C(<stack>rc)).
     type: path
@@ -62,6 +54,7 @@ options:
     default: 1450
 extends_documentation_fragment:
   - labkit.tripleo.attributes
+  - labkit.tripleo.openstack_cli
 notes:
   - In check mode nothing is read (validation reads a live overcloud); the result says so.
 author:
@@ -108,7 +101,7 @@ text:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import overcloud_state
-from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import Cli
+from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import CLI_ARGS, Cli
 from ansible_collections.labkit.tripleo.plugins.module_utils.overcloud_validation import render, validate
 
 
@@ -121,8 +114,7 @@ def load_yaml(path):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            openstack=dict(type="path", default="openstack"),
-            rc_file=dict(type="path", required=True),
+            CLI_ARGS,
             overcloud_rc_file=dict(type="path", required=True),
             nodes=dict(type="list", elements="dict", required=True),
             nova_servers=dict(type="bool", default=False),
