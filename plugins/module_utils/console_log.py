@@ -2,12 +2,13 @@
 # Copyright: labkit.tripleo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A VM's serial console log as people read it: the growing file followed line by line,
-its end read cheaply, escape codes and backspaces applied."""
+its end read cheaply, escape codes and backspaces applied; and removed with its rotated copies."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import os
 import re
 
@@ -67,3 +68,12 @@ def file_tail(path):
     """The last lines of the console log at ``path`` as a person reads them, or why there are none."""
     text = read_end(path)
     return console_tail(text) if text else ["(the console log %s is empty or missing)" % path]
+
+
+def remove_console_logs(path):
+    """The log the lab's domain wrote, and virtlogd's rotated copies of it (path.0, path.1...)."""
+    for name in [path] + glob.glob(glob.escape(path) + ".[0-9]*"):
+        try:
+            os.unlink(name)
+        except FileNotFoundError:
+            pass

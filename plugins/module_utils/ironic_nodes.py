@@ -11,17 +11,28 @@ any other is someone else's and refused.
 Refreshing compares what Ironic holds (driver, BMC endpoint and user, MACs of the ports)
 with instackenv.json, field by field, as tripleo-common maps one onto the other
 (``pm_addr`` -> ``ipmi_address``/``redfish_address`` and so on). Ironic never shows a
-password, so a password is compared with the instackenv.json last imported on the undercloud.
+password, so a password is compared with the instackenv.json last imported on the undercloud,
+kept (0600) beside it.
+
+Teardown deletes the lab's nodes only, putting those Ironic would not delete as they are in
+maintenance mode first.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import os
+
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_record import write_json_atomic
+
 LAB_KEY = "labkit_lab"
 INSTANCE_KEY = "labkit_instance"
 # tripleo-common's names of the hardware types.
 DRIVER_ALIASES = {"pxe_ipmitool": "ipmi", "ipmi": "ipmi", "redfish": "redfish"}
+# What Ironic deletes without maintenance mode (allow_deleting_available_nodes is on by default).
+DELETABLE_STATES = ("manageable", "enroll", "adopt failed", "available")
 
 
 def _lower_macs(node):
@@ -121,3 +132,67 @@ def differences(node, ports, want, last_password):
     if add or remove:
         texts.append("MACs %s -> %s" % (",".join(have) or "none", ",".join(want["macs"])))
     return texts, args, add, remove
+
+
+def refresh_commands(cli, nodes, names, wanted, last, lab, instance):
+    """Commands bringing the lab's existing nodes in line with instackenv.json, and what they fix."""
+    port_by_node = cli.ports()
+    removes, sets, creates, refreshed = [], [], [], {}
+    for name in names:
+        node = nodes[name]
+        ports = port_by_node.get(node["uuid"], {})
+        texts, args, add, remove = differences(node, list(ports), wanted[name],
+                                               (last.get(name) or {}).get("password"))
+        if needs_mark(node, lab, instance):
+            args += mark_args(lab, instance)
+        if args:
+            sets.append(["baremetal", "node", "set", node["uuid"]] + args)
+        removes.extend(["baremetal", "port", "delete", ports[mac]] for mac in remove)
+        creates.extend(["baremetal", "port", "create", "--node", node["uuid"], mac] for mac in add)
+        if texts:
+            refreshed[name] = texts
+    # Deletions first: a MAC moved from one node to another is free before it is created again.
+    return removes + sets + creates, refreshed
+
+
+def teardown_commands(nodes, present):
+    """The commands deleting the lab's nodes ``present`` from Ironic.
+
+    Ironic deletes a node that is deployed, failed or busy only in maintenance mode; the
+    lab's VMs go next, so there is nothing left to clean up on them.
+    """
+    stuck = [name for name in present if nodes[name]["provision_state"] not in DELETABLE_STATES
+             or nodes[name].get("instance_uuid")]
+    commands = []
+    if stuck:
+        commands.append(["baremetal", "node", "maintenance", "set", "--reason",
+                         "labkit.tripleo teardown of the lab"] + stuck)
+    if present:
+        commands.append(["baremetal", "node", "delete"] + present)
+    return commands
+
+
+def masked(commands, wanted):
+    """``commands`` with every password of ``wanted`` (wanted_nodes) shown as ********."""
+    passwords = set(spec["password"] for spec in wanted.values() if spec["password"])
+    return [[("%s=********" % arg.split("=", 1)[0]) if "=" in arg and arg.split("=", 1)[1] in passwords else arg
+             for arg in command] for command in commands]
+
+
+def read_instackenv(path):
+    """The JSON document at ``path`` (instackenv.json or the copy last imported), or None without one."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as stream:
+        return json.load(stream)
+
+
+def imported_path(instackenv):
+    """Where the copy of what Ironic was last given is kept, beside instackenv.json."""
+    return os.path.join(os.path.dirname(instackenv), ".imported.json")
+
+
+def remember_import(instackenv, doc):
+    """Keep what Ironic was given, passwords included (0600), to compare the next instackenv.json with."""
+    if doc is not None:
+        write_json_atomic(imported_path(instackenv), doc)

@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: labkit.tripleo contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Opening libvirt from a module, with one clear error when the binding is missing."""
+"""Opening libvirt from a module, with one clear error when the binding is missing, and what
+every module does with the domains it finds there: read their definition, NICs and mark, remove them."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import traceback
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import parse_domain
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of
 
 try:
     import libvirt
@@ -38,3 +43,52 @@ def lookup(getter, name):
         if exc.get_error_code() in (libvirt.VIR_ERR_NO_NETWORK, libvirt.VIR_ERR_NO_DOMAIN):
             return None
         raise
+
+
+def inactive_xml(dom):
+    """A domain's persistent definition (what was defined), not what it runs with now."""
+    return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+
+
+def nics(dom, fallback):
+    """NICs as libvirt has them (with the OVS port name while running); without a domain (one
+    not defined in check mode), the NICs of ``fallback`` (a spec's) with no port name."""
+    if dom is None:
+        return [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"], "target": None}
+                for n in fallback]
+    return parse_domain(dom.XMLDesc(0))["nics"]
+
+
+def is_labs(dom, params):
+    """Whether a domain's ownership mark is the lab's (``ownership.verdict``: ours or to stamp)."""
+    return ownership.verdict(mark_of(inactive_xml(dom)), params) != ownership.FOREIGN
+
+
+def lab_domains(conn, params):
+    """Every domain whose mark is the lab's, listed in the description or not; yielded one by
+    one, each judged when the caller gets to it."""
+    return (dom for dom in conn.listAllDomains(0) if is_labs(dom, params))
+
+
+def find_domains(conn, names, params):
+    """The domains of these names that exist ({name: domain}), and the marks of those that are
+    not the lab's ([(name, (lab, instance))], in the order of ``names``)."""
+    existing, foreign = {}, []
+    for name in names:
+        dom = lookup(conn.lookupByName, name)
+        if dom is not None:
+            found = mark_of(inactive_xml(dom))
+            if ownership.verdict(found, params) == ownership.FOREIGN:
+                foreign.append((name, found))
+            existing[name] = dom
+    return existing, foreign
+
+
+def undefine(dom):
+    """Power a domain off when it runs, and undefine it with its managed save, snapshot metadata and NVRAM."""
+    if dom.isActive():
+        dom.destroy()
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+             | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    dom.undefineFlags(flags)

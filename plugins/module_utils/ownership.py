@@ -46,6 +46,11 @@ def is_ours(found_lab, found_instance, lab, instance, adopt=False):
     return judge(found_lab, found_instance, lab, instance, adopt) != FOREIGN
 
 
+def verdict(found, params):
+    """judge() of a mark ``found`` (lab, instance) for a module that takes OWNER_ARGS (``params``)."""
+    return judge(found[0], found[1], params["lab"], params["instance"], params["adopt"])
+
+
 def describe(found_lab, found_instance):
     """The owner as an error message names it."""
     if not found_lab:

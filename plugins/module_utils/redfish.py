@@ -63,6 +63,20 @@ def read_systems(address, port, username, password, names):
     return systems, failures
 
 
+def wait_for_systems(address, port, username, password, names, timeout, exited=lambda: False, poll=0.5):
+    """Read the named systems until every one answers, ``exited()`` says the server is gone, or
+    ``timeout`` seconds passed: (systems, failures, whether it exited); no failures once all answer."""
+    deadline = time.time() + timeout
+    while True:
+        systems, failures = read_systems(address, port, username, password, names)
+        if not failures:
+            return systems, failures, False
+        died = exited()
+        if died or time.time() > deadline:
+            return systems, failures, died
+        time.sleep(poll)
+
+
 class RedfishError(Exception):
     pass
 

@@ -79,7 +79,7 @@ previous:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_lock, lab_record
 
 
 def main():
@@ -96,22 +96,22 @@ def main():
     params = module.params
     directory = lab_record.lab_dir(params["dir"], params["lab"])
     if params["state"] == "absent":
-        released = lab_record.release(directory, params["run_id"])
+        released = lab_lock.release(directory, params["run_id"])
         if released and os.path.isdir(directory) and not os.listdir(directory):
             os.rmdir(directory)
         module.exit_json(changed=False, action="released" if released else "not held")
     if params["break_lock"]:
-        lab_record.release(directory, lab_record.lock_run_id(os.path.join(directory, lab_record.LOCK_FILE)))
+        lab_lock.release(directory, lab_lock.lock_run_id(os.path.join(directory, lab_lock.LOCK_FILE)))
     try:
-        action, previous = lab_record.acquire(directory, params["run_id"], params["user"])
-    except lab_record.LockHeld as exc:
+        action, previous = lab_lock.acquire(directory, params["run_id"], params["user"])
+    except lab_lock.LockHeld as exc:
         module.fail_json(msg="lab %s is being built or torn down by another run: %s. Wait for it to end; if it "
                              "is dead, run again with -e lab_break_lock=true." % (params["lab"], exc))
     result = {"changed": False, "action": action}
     if action == "taken over":
         result["previous"] = previous
         module.warn("took over the lock of lab %s from a run that is gone: %s"
-                    % (params["lab"], lab_record.holder_description(previous)))
+                    % (params["lab"], lab_lock.holder_description(previous)))
     module.exit_json(**result)
 
 

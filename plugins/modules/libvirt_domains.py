@@ -134,56 +134,31 @@ domains:
         - {mac: "52:54:1a:2b:01:00", portgroup: access-100, network: ovs-network-1, target: null}
 """
 
-import glob
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
-from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import (
-    domain_drift, domain_spec, domain_xml, mark_of, parse_domain, restore_portgroups, with_mark)
-
-
-def _inactive_xml(dom):
-    return dom.XMLDesc(libvirt_conn.libvirt.VIR_DOMAIN_XML_INACTIVE)
-
-
-def _verdict(found, params):
-    return ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"])
-
-
-def _nics(dom, fallback):
-    """NICs as libvirt has them (with the OVS port name while running)."""
-    if dom is None:
-        return [{"mac": n["mac"], "network": n["network"], "portgroup": n["portgroup"], "target": None}
-                for n in fallback]
-    return parse_domain(dom.XMLDesc(0))["nics"]
+from ansible_collections.labkit.tripleo.plugins.module_utils.console_log import remove_console_logs
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import (
+    domain_drift, domain_spec, domain_xml, parse_domain, restore_portgroups)
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of, with_mark
 
 
 def ensure_present(module, conn, params):
     lab, network, domain_type = params["lab"], params["network"], params["domain_type"]
     offloads = params["nic_offloads"]
-    existing = {}
-    conflicts = []
     instance = params["instance"] or None
-    found_labs = set()
-    for vm in params["vms"]:
-        dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
-        if dom is not None:
-            found = mark_of(_inactive_xml(dom))
-            if _verdict(found, params) == ownership.FOREIGN:
-                conflicts.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
-                found_labs.add(found[0])
-            existing[vm["name"]] = dom
-    if conflicts:
+    existing, foreign = libvirt_conn.find_domains(conn, [vm["name"] for vm in params["vms"]], params)
+    if foreign:
+        conflicts = ["%s (owner: %s)" % (name, ownership.describe(*found)) for name, found in foreign]
         module.fail_json(msg="these libvirt domains exist but were not created by lab %r, so nothing was "
                              "changed: %s. %s." % (lab, ", ".join(conflicts), ownership.remedy(
-                                 found_labs, lab, "Rename the VMs in the lab description or remove those domains")))
+                                 [found[0] for _name, found in foreign], lab,
+                                 "Rename the VMs in the lab description or remove those domains")))
 
     results = []
     if params["prune"]:
         wanted = set(vm["name"] for vm in params["vms"])
         for dom in conn.listAllDomains(0):
-            if dom.name() not in wanted and _verdict(mark_of(_inactive_xml(dom)), params) != ownership.FOREIGN:
+            if dom.name() not in wanted and libvirt_conn.is_labs(dom, params):
                 results.append(remove_domain(module, dom))
     for vm in params["vms"]:
         spec = domain_spec(vm, domain_type, network, offloads)
@@ -193,9 +168,10 @@ def ensure_present(module, conn, params):
                 dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, nic_offloads=offloads,
                                                 instance=instance))
             results.append({"name": vm["name"], "action": "created", "drift": [], "active": False,
-                            "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
+                            "console_log": spec["console_log"],
+                            "nics": libvirt_conn.nics(dom, spec["nics"])})
             continue
-        inactive_xml = _inactive_xml(dom)
+        inactive_xml = libvirt_conn.inactive_xml(dom)
         current = parse_domain(inactive_xml)
         drift = domain_drift(current, spec)
         active = bool(dom.isActive())
@@ -207,19 +183,20 @@ def ensure_present(module, conn, params):
             if active:
                 module.warn("domain %s is running; its new definition (%s) applies at its next boot"
                             % (vm["name"], "; ".join(drift)))
-        elif _verdict((current["owner"], current["owner_instance"]), params) == ownership.TO_STAMP:
+        elif ownership.verdict((current["owner"], current["owner_instance"]), params) == ownership.TO_STAMP:
             # Only the mark changes: nothing a running domain would have to reboot for.
             drift = ["ownership mark: instance %s" % params["instance"]]
             if not module.check_mode:
                 dom = conn.defineXML(with_mark(inactive_xml, lab, params["instance"]))
         results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
-                        "active": active, "console_log": spec["console_log"], "nics": _nics(dom, spec["nics"])})
+                        "active": active, "console_log": spec["console_log"],
+                        "nics": libvirt_conn.nics(dom, spec["nics"])})
     for result in results:
         if result["name"] in params["running"] and not result["active"]:
             if not module.check_mode:
                 dom = conn.lookupByName(result["name"])
                 dom.create()
-                result["nics"] = _nics(dom, [])
+                result["nics"] = libvirt_conn.nics(dom, [])
             result["active"] = True
             result["action"] = "started" if result["action"] == "unchanged" else result["action"] + ", started"
     return results
@@ -232,12 +209,12 @@ def read_info(module, conn, params):
         if dom is None:
             problems.append("%s (not defined)" % vm["name"])
             continue
-        xml = _inactive_xml(dom)
+        xml = libvirt_conn.inactive_xml(dom)
         found = mark_of(xml)
-        if _verdict(found, params) == ownership.FOREIGN:
+        if ownership.verdict(found, params) == ownership.FOREIGN:
             problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
             continue
-        nics = restore_portgroups(_nics(dom, []), vm.get("nics") or [], params["network"])
+        nics = restore_portgroups(libvirt_conn.nics(dom, []), vm.get("nics") or [], params["network"])
         results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
                         "console_log": parse_domain(xml)["console_log"], "nics": nics})
     if problems:
@@ -248,15 +225,9 @@ def read_info(module, conn, params):
 
 def remove_domain(module, dom):
     """Power off and undefine one of the lab's domains, with its console logs."""
-    libvirt = libvirt_conn.libvirt
-    console_log = parse_domain(_inactive_xml(dom))["console_log"]
+    console_log = parse_domain(libvirt_conn.inactive_xml(dom))["console_log"]
     if not module.check_mode:
-        if dom.isActive():
-            dom.destroy()
-        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                 | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-        dom.undefineFlags(flags)
+        libvirt_conn.undefine(dom)
         if console_log:
             remove_console_logs(console_log)
     return {"name": dom.name(), "action": "removed", "drift": [], "active": False,
@@ -264,18 +235,8 @@ def remove_domain(module, dom):
 
 
 def ensure_absent(module, conn, params):
-    results = [remove_domain(module, dom) for dom in conn.listAllDomains(0)
-               if _verdict(mark_of(_inactive_xml(dom)), params) != ownership.FOREIGN]
+    results = [remove_domain(module, dom) for dom in libvirt_conn.lab_domains(conn, params)]
     return sorted(results, key=lambda r: r["name"])
-
-
-def remove_console_logs(path):
-    """The log the lab's domain wrote, and virtlogd's rotated copies of it (path.0, path.1...)."""
-    for name in [path] + glob.glob(glob.escape(path) + ".[0-9]*"):
-        try:
-            os.unlink(name)
-        except FileNotFoundError:
-            pass
 
 
 def main():

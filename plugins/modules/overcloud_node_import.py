@@ -124,50 +124,12 @@ left:
   elements: str
 """
 
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import ironic_nodes
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import (
     CLI_ARGS, Cli, check_states, inspection_mismatches)
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_record import write_json_atomic
-
-
-# What Ironic deletes without maintenance mode (allow_deleting_available_nodes is on by default).
-DELETABLE_STATES = ("manageable", "enroll", "adopt failed", "available")
-
-
-def read_instackenv(path):
-    if not path or not os.path.exists(path):
-        return None
-    with open(path) as stream:
-        return json.load(stream)
-
-
-def imported_path(instackenv):
-    return os.path.join(os.path.dirname(instackenv), ".imported.json")
-
-
-def refresh_commands(cli, nodes, names, wanted, last, lab, instance):
-    """Commands bringing the lab's existing nodes in line with instackenv.json, and what they fix."""
-    port_by_node = cli.ports()
-    removes, sets, creates, refreshed = [], [], [], {}
-    for name in names:
-        node = nodes[name]
-        ports = port_by_node.get(node["uuid"], {})
-        texts, args, add, remove = ironic_nodes.differences(node, list(ports), wanted[name],
-                                                            (last.get(name) or {}).get("password"))
-        if ironic_nodes.needs_mark(node, lab, instance):
-            args += ironic_nodes.mark_args(lab, instance)
-        if args:
-            sets.append(["baremetal", "node", "set", node["uuid"]] + args)
-        removes.extend(["baremetal", "port", "delete", ports[mac]] for mac in remove)
-        creates.extend(["baremetal", "port", "create", "--node", node["uuid"], mac] for mac in add)
-        if texts:
-            refreshed[name] = texts
-    # Deletions first: a MAC moved from one node to another is free before it is created again.
-    return removes + sets + creates, refreshed
+from ansible_collections.labkit.tripleo.plugins.module_utils.ironic_nodes import (
+    imported_path, masked, read_instackenv, refresh_commands, remember_import)
 
 
 def summary(nodes, names):
@@ -212,16 +174,7 @@ def main():
         present = [name for name in named if name in ours or name in adopt]
         for text in foreign:
             module.warn("left in Ironic: %s" % text)
-        # Ironic deletes a node that is deployed, failed or busy only in maintenance mode; the
-        # lab's VMs go next, so there is nothing left to clean up on them.
-        stuck = [name for name in present if nodes[name]["provision_state"] not in DELETABLE_STATES
-                 or nodes[name].get("instance_uuid")]
-        commands = []
-        if stuck:
-            commands.append(["baremetal", "node", "maintenance", "set", "--reason",
-                             "labkit.tripleo teardown of the lab"] + stuck)
-        if present:
-            commands.append(["baremetal", "node", "delete"] + present)
+        commands = ironic_nodes.teardown_commands(nodes, present)
         if not module.check_mode:
             for command in commands:
                 cli.run(*command)
@@ -308,18 +261,6 @@ def main():
     remember_import(p["instackenv"], doc)
     module.exit_json(changed=True, nodes=summary(nodes, names), commands=masked(commands + marked, wanted),
                      refreshed=refreshed, left=[])
-
-
-def masked(commands, wanted):
-    passwords = set(spec["password"] for spec in wanted.values() if spec["password"])
-    return [[("%s=********" % arg.split("=", 1)[0]) if "=" in arg and arg.split("=", 1)[1] in passwords else arg
-             for arg in command] for command in commands]
-
-
-def remember_import(instackenv, doc):
-    """Keep what Ironic was given, passwords included (0600), to compare the next instackenv.json with."""
-    if doc is not None:
-        write_json_atomic(imported_path(instackenv), doc)
 
 
 def fail_on(module, problems, names, target, nodes, commands):

@@ -154,38 +154,10 @@ systems:
 """
 
 import os
-import shutil
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership, redfish, service
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership, redfish, service
 from ansible_collections.labkit.tripleo.plugins.module_utils import sushy_config
-
-
-def keeper(module, params, config_path, name=None):
-    """What keeps the lab's emulator running (module_utils/service), by name or as I(supervisor) says."""
-    name = name or service.keeper_name(params["supervisor"])
-    if name == "systemd":
-        return service.SystemdUnit(module, sushy_config.unit_name(params["lab"]),
-                                   sushy_config.render_unit(params, config_path))
-    return service.DetachedProcess(
-        module, [params["command"], "--config", config_path],
-        os.path.join(params["run_dir"], "redfish-%s.pid" % params["lab"]),
-        os.path.join(params["log_dir"], "redfish-%s.log" % params["lab"]),
-        lambda cmdline: sushy_config.runs_config(cmdline, config_path))
-
-
-def allowed_instances(module, params):
-    """Domain names and UUIDs of ``systems``; fails naming the domains that do not exist."""
-    conn = libvirt_conn.connect(module, params["libvirt_uri"])
-    allowed, missing = set(), []
-    for name in params["systems"]:
-        dom = libvirt_conn.lookup(conn.lookupByName, name)
-        if dom is None:
-            missing.append(name)
-        else:
-            allowed.update([name, dom.UUIDString()])
-    return allowed, missing
 
 
 def read_systems(params):
@@ -193,62 +165,37 @@ def read_systems(params):
                                 params["systems"])
 
 
-def check_config_owner(module, params, config_path, text, result, refusal):
-    """Fail unless the configuration at ``config_path`` is absent or this lab's (ownership.judge)."""
-    if text is None:
-        return
-    found = sushy_config.config_mark(text)
-    if ownership.judge(found[0], found[1], params["lab"], params["instance"], params["adopt"]) == ownership.FOREIGN:
-        remedy = ownership.remedy([found[0]], params["lab"])
-        module.fail_json(msg="%s was not written by labkit.tripleo for lab %s (owner: %s); %s%s"
-                         % (config_path, params["lab"], ownership.describe(*found), refusal,
-                            "; " + remedy if remedy else ""), **result)
-
-
 def wait_for_systems(module, params, supervisor, proc=None):
-    deadline = time.time() + params["timeout"]
-    while True:
-        systems, failures = read_systems(params)
-        if not failures:
-            return systems
-        # Only a process the module started itself can be seen dying; systemd restarts its own.
-        died = proc is not None and proc.poll() is not None
-        if died or time.time() > deadline:
-            module.fail_json(msg="the Redfish emulator of lab %s %s; systems not answering: %s"
-                             % (params["lab"], "exited" if died else "did not answer in %ds" % params["timeout"],
-                                "; ".join(failures)),
-                             log=supervisor.log_tail())
-        time.sleep(0.5)
+    # Only a process the module started itself can be seen dying; systemd restarts its own.
+    systems, failures, died = redfish.wait_for_systems(
+        params["address"], params["port"], params["username"], params["password"], params["systems"],
+        params["timeout"], lambda: proc is not None and proc.poll() is not None)
+    if failures:
+        module.fail_json(msg="the Redfish emulator of lab %s %s; systems not answering: %s"
+                         % (params["lab"], "exited" if died else "did not answer in %ds" % params["timeout"],
+                            "; ".join(failures)),
+                         log=supervisor.log_tail())
+    return systems
 
 
 def ensure_present(module, params):
-    directory = sushy_config.lab_dir(params["config_dir"], params["lab"])
-    config_path = os.path.join(directory, sushy_config.CONFIG_FILE)
-    auth_path = os.path.join(directory, sushy_config.AUTH_FILE)
-    supervisor = keeper(module, params, config_path)
+    directory, config_path, auth_path = sushy_config.paths(params["config_dir"], params["lab"])
+    supervisor = sushy_config.keeper(module, params, config_path)
     result = {"supervisor": supervisor.name, "url": redfish.base_url(params["address"], params["port"])}
-    check_config_owner(module, params, config_path, service.read_text(config_path), result, "nothing was changed")
-    allowed, missing = allowed_instances(module, params)
+    sushy_config.check_config_owner(module, params, config_path, service.read_text(config_path), result,
+                                    "nothing was changed")
+    allowed, missing = sushy_config.allowed_instances(module, params)
     if missing and not module.check_mode:
         module.fail_json(msg="no libvirt domain for %s: the emulator would have nothing to serve for them"
                          % ", ".join(missing), **result)
-    wanted = {
-        config_path: sushy_config.render_config(params, auth_path, allowed),
-        auth_path: sushy_config.password_line(service.read_text(auth_path), params["username"], params["password"]),
-    }
+    wanted = sushy_config.wanted_files(params, config_path, auth_path, allowed)
     changed_files = [path for path, text in sorted(wanted.items()) if service.read_text(path) != text]
     running = supervisor.running()
     unit_changed = supervisor.definition_changed()
-    # The files may be new while the process still runs the old ones (a run killed between
-    # writing them and the restart): what counts is what the running emulator started with.
     stamp_path = os.path.join(directory, sushy_config.STARTED_STAMP)
     started_with = sushy_config.started_digest(wanted)
-    if running and not changed_files and not unit_changed and service.read_text(stamp_path) == started_with:
-        action = "unchanged"
-    elif running:
-        action = "restarted"
-    else:
-        action = "started"
+    action = sushy_config.start_action(running, bool(changed_files) or unit_changed,
+                                       lambda: service.read_text(stamp_path) == started_with)
     if action == "started" and redfish.port_answers(params["address"], params["port"]):
         module.fail_json(msg="%s:%d is already served by another process; nothing was changed. "
                              "Choose another lab.bmc.port." % (params["address"], params["port"]), **result)
@@ -258,18 +205,10 @@ def ensure_present(module, params):
         result["systems"] = read_systems(params)[0] if action == "unchanged" else []
         return result
 
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    for path in (os.path.dirname(directory), directory):
-        os.chmod(path, 0o700)
+    sushy_config.make_private_dir(directory)
     for path in changed_files:
         service.write_private(path, wanted[path])
-    proc = None
-    if action != "unchanged":
-        if os.path.exists(stamp_path):
-            os.remove(stamp_path)
-        supervisor.stop()
-        proc = supervisor.start()
+    proc = sushy_config.restart(supervisor, stamp_path) if action != "unchanged" else None
     result["systems"] = wait_for_systems(module, params, supervisor, proc)
     if action != "unchanged":
         service.write_private(stamp_path, started_with)
@@ -277,15 +216,11 @@ def ensure_present(module, params):
 
 
 def ensure_absent(module, params):
-    directory = sushy_config.lab_dir(params["config_dir"], params["lab"])
-    config_path = os.path.join(directory, sushy_config.CONFIG_FILE)
+    directory, config_path, _auth_path = sushy_config.paths(params["config_dir"], params["lab"])
     result = {"url": redfish.base_url(params["address"], params["port"]), "action": "unchanged"}
-    # Whichever kept it before: the supervisor setting may have changed since.
-    supervisors = [keeper(module, params, config_path, "process")]
-    if service.systemd_is_init() or params["supervisor"] == "systemd":
-        supervisors.append(keeper(module, params, config_path, "systemd"))
+    supervisors = sushy_config.former_keepers(module, params, config_path)
     config = service.read_text(config_path)
-    check_config_owner(module, params, config_path, config, result, "left alone")
+    sushy_config.check_config_owner(module, params, config_path, config, result, "left alone")
     present = [s for s in supervisors if s.installed() or s.running()]
     result["supervisor"] = present[0].name if present else None
     if config is None and not present:
@@ -294,12 +229,7 @@ def ensure_absent(module, params):
     if not module.check_mode:
         for supervisor in present:
             supervisor.remove()
-        if os.path.isdir(directory):
-            shutil.rmtree(directory)
-        # Leave no empty directory of ours behind; one another lab still uses stays.
-        for path in (os.path.dirname(directory), params["config_dir"], params["run_dir"], params["log_dir"]):
-            if os.path.isdir(path) and not os.listdir(path):
-                os.rmdir(path)
+        sushy_config.remove_dir(directory, (params["config_dir"], params["run_dir"], params["log_dir"]))
     return result
 
 

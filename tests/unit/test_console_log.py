@@ -40,3 +40,14 @@ def test_file_tail_says_when_there_is_no_log(tmp_path):
     assert console_log.file_tail(missing) == ["(the console log %s is empty or missing)" % missing]
     (tmp_path / "node-console.log").write_text("\x1b[2JSeaBIOS\r\nNo bootable device.\r\n")
     assert console_log.file_tail(missing) == ["SeaBIOS", "No bootable device."]
+
+
+def test_remove_console_logs_takes_the_rotated_copies_too(tmp_path):
+    log = tmp_path / "n1[a]-console.log"
+    for name in ("n1[a]-console.log", "n1[a]-console.log.0", "n1[a]-console.log.12", "n1[a]-console.log.old",
+                 "n1-console.log", "other.log.0"):
+        (tmp_path / name).write_text("x")
+    console_log.remove_console_logs(str(log))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n1-console.log", "n1[a]-console.log.old", "other.log.0"]
+    # Nothing there: nothing to do.
+    console_log.remove_console_logs(str(log))

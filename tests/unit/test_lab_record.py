@@ -1,4 +1,8 @@
-"""The lab record: places the lab used before are remembered as stale until cleaned."""
+"""The lab record: places the lab used before are remembered as stale until cleaned; the record
+written atomically and privately (the lock beside it is tested in test_lab_lock.py)."""
+import os
+
+import pytest
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
 
@@ -51,3 +55,49 @@ def test_a_lab_of_the_same_name_built_elsewhere_is_another_instance():
     assert lab_record.instance_conflict(None, "x", "bob@ctl-b") is None
     old = dict(record, controller=None)
     assert lab_record.instance_conflict(old, "", "bob@ctl-b") is None
+
+
+def test_the_record_is_written_atomically_and_privately(tmp_path):
+    directory = str(tmp_path / "lab")
+    lab_record.ensure_dir(directory)
+    assert os.stat(directory).st_mode & 0o777 == 0o700
+    path = lab_record.record_path(str(tmp_path), "lab")
+    assert path == os.path.join(directory, lab_record.RECORD_FILE) and lab_record.read_json(path) is None
+    lab_record.write_json_atomic(path, {"b": 1, "a": [2]})
+    assert os.stat(path).st_mode & 0o777 == 0o600 and lab_record.read_json(path) == {"a": [2], "b": 1}
+    assert open(path).read() == '{\n  "a": [\n    2\n  ],\n  "b": 1\n}\n'
+    assert os.listdir(directory) == [lab_record.RECORD_FILE]
+
+
+def test_a_record_that_is_not_an_object_is_refused(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError):
+        lab_record.read_json(str(path))
+
+
+def test_temporary_files_of_a_killed_run_are_removed(tmp_path):
+    for name in (".state.json.abc.tmp", "state.json", ".hidden", "x.tmp"):
+        (tmp_path / name).write_text("")
+    assert lab_record.remove_stale_temporaries(str(tmp_path)) == [".state.json.abc.tmp"]
+    assert sorted(os.listdir(str(tmp_path))) == [".hidden", "state.json", "x.tmp"]
+    assert lab_record.remove_stale_temporaries(str(tmp_path / "missing")) == []
+
+
+def test_one_key_of_the_record_is_set_only_when_it_changes(tmp_path):
+    with pytest.raises(ValueError):
+        lab_record.set_record_key(str(tmp_path), "lab", "firewall", [])
+    lab_record.ensure_dir(str(tmp_path / "lab"))
+    path = lab_record.record_path(str(tmp_path), "lab")
+    lab_record.write_json_atomic(path, {"instance": "i-1"})
+    lab_record.set_record_key(str(tmp_path), "lab", "firewall", ["rule"])
+    assert lab_record.read_json(path) == {"instance": "i-1", "firewall": ["rule"]}
+    before = os.stat(path).st_ino
+    lab_record.set_record_key(str(tmp_path), "lab", "firewall", ["rule"])
+    assert os.stat(path).st_ino == before
+
+
+def test_secrets_never_reach_the_record():
+    description = {"name": "lab", "bmc": {"password": "x", "Admin_Password": "y", "port": 1},
+                   "nodes": [{"password": "z"}]}
+    assert lab_record.without_secrets(description) == {"name": "lab", "bmc": {"port": 1}, "nodes": [{}]}

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner, ovs, ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_domain_xml as dx
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_xml as lx
 
 from test_ovs import DESIRED, built_state
@@ -27,6 +28,15 @@ def test_judge(found_lab, found_instance, instance, adopt, verdict):
     assert ownership.is_ours(found_lab, found_instance, "lab", instance, adopt) == (verdict != ownership.FOREIGN)
 
 
+def test_verdict_judges_a_mark_for_a_modules_owner_arguments():
+    params = {"lab": "lab", "instance": "i-1", "adopt": False}
+    assert ownership.verdict(("lab", "i-1"), params) == ownership.OURS
+    assert ownership.verdict(("lab", None), params) == ownership.TO_STAMP
+    assert ownership.verdict(("lab", "i-2"), params) == ownership.FOREIGN
+    assert ownership.verdict(("lab", "i-2"), dict(params, adopt=True)) == ownership.TO_STAMP
+    assert ownership.verdict((None, None), params) == ownership.FOREIGN
+
+
 def test_describe_and_remedy():
     assert ownership.describe(None, None) == "none"
     assert ownership.describe("lab", None) == "lab lab"
@@ -40,8 +50,8 @@ def test_describe_and_remedy():
 
 def test_domain_and_network_marks_carry_the_instance(model):
     vm = model["nodes"][0]
-    assert lx.mark_of(lx.domain_xml("mylab", vm, "qemu", "net", instance="i-1")) == ("mylab", "i-1")
-    assert lx.mark_of(lx.domain_xml("mylab", vm, "qemu", "net")) == ("mylab", None)
+    assert lx.mark_of(dx.domain_xml("mylab", vm, "qemu", "net", instance="i-1")) == ("mylab", "i-1")
+    assert lx.mark_of(dx.domain_xml("mylab", vm, "qemu", "net")) == ("mylab", None)
     net = model["network"]
     assert lx.mark_of(lx.network_xml("mylab", net["name"], net["bridge"], net["portgroups"], instance="i-1")) \
         == ("mylab", "i-1")
@@ -50,10 +60,10 @@ def test_domain_and_network_marks_carry_the_instance(model):
 
 def test_with_mark_changes_only_the_mark(model):
     vm = model["nodes"][0]
-    old = lx.domain_xml("mylab", vm, "qemu", "net")
+    old = dx.domain_xml("mylab", vm, "qemu", "net")
     new = lx.with_mark(old, "mylab", "i-1")
     assert lx.mark_of(new) == ("mylab", "i-1")
-    before, after = lx.parse_domain(old), lx.parse_domain(new)
+    before, after = dx.parse_domain(old), dx.parse_domain(new)
     assert dict(before, owner_instance="i-1") == after
     # The role attribute and everything else in the metadata stay.
     owner = ET.fromstring(new).find("metadata/" + lx.OWNER_TAG)

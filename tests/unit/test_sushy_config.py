@@ -1,10 +1,15 @@
-"""The Redfish emulator's files: configuration and mark, htpasswd, unit, started stamp."""
+"""The Redfish emulator's files: configuration and mark, the domains it serves, htpasswd, unit,
+started stamp, its directory, and what keeps it running."""
 import ast
+import os
 
 import bcrypt
 import pytest
 
-from ansible_collections.labkit.tripleo.plugins.module_utils import sushy_config
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership, service, sushy_config
+
+from test_libvirt_conn import FakeConnection, FakeLibvirt, domain, vm
+from test_service import RecordingModule
 
 PARAMS = {"lab": "lab1", "address": "127.0.0.1", "port": 8000, "libvirt_uri": "qemu:///system",
           "command": "/opt/labkit/sushy/bin/sushy-emulator"}
@@ -99,3 +104,117 @@ def test_the_started_stamp_changes_with_any_file_and_only_then():
     assert sushy_config.started_digest(dict(files, **{"/etc/labkit/l/redfish/htpasswd": "u:g\n"})) != stamp
     # Text moved between files is another start configuration.
     assert sushy_config.started_digest({"/a": "xy", "/b": ""}) != sushy_config.started_digest({"/a": "x", "/b": "y"})
+
+
+# ------------------------------------------------------------ the lab's directory
+
+def test_the_labs_files_live_in_a_private_directory_removed_with_empty_parents(tmp_path):
+    directory, config_path, auth_path = sushy_config.paths(str(tmp_path / "etc"), "lab1")
+    assert directory == str(tmp_path / "etc" / "lab1" / "redfish")
+    assert (config_path, auth_path) == (os.path.join(directory, "emulator.conf"), os.path.join(directory, "htpasswd"))
+    sushy_config.make_private_dir(directory)
+    os.chmod(directory, 0o755)
+    sushy_config.make_private_dir(directory)
+    assert [os.stat(p).st_mode & 0o777 for p in (os.path.dirname(directory), directory)] == [0o700, 0o700]
+    (tmp_path / "etc" / "lab2").mkdir()
+    (tmp_path / "run").mkdir()
+    service.write_private(config_path, "x")
+    sushy_config.remove_dir(directory, (str(tmp_path / "etc"), str(tmp_path / "run"), str(tmp_path / "log")))
+    # The lab's directories and the empty run directory go; the one another lab uses stays.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["etc"] and os.listdir(str(tmp_path / "etc")) == ["lab2"]
+
+
+# ------------------------------------------------------------ what it serves, and its files
+
+def test_allowed_instances_are_the_domains_names_and_uuids(monkeypatch):
+    monkeypatch.setattr(libvirt_conn, "libvirt", FakeLibvirt(FakeConnection(domain(vm("node-a")))))
+    allowed, missing = sushy_config.allowed_instances(RecordingModule(), dict(PARAMS, systems=["node-a", "node-b"]))
+    assert allowed == {"node-a", "uuid-node-a"} and missing == ["node-b"]
+
+
+def test_the_wanted_files_keep_a_matching_password_hash(tmp_path):
+    params = dict(PARAMS, username="admin", password="pw")
+    auth = str(tmp_path / "htpasswd")
+    first = sushy_config.wanted_files(params, str(tmp_path / "emulator.conf"), auth, {"n"})
+    assert sorted(first) == [str(tmp_path / "emulator.conf"), auth]
+    assert config_values(first[str(tmp_path / "emulator.conf")])["SUSHY_EMULATOR_AUTH_FILE"] == auth
+    service.write_private(auth, first[auth])
+    assert sushy_config.wanted_files(params, str(tmp_path / "emulator.conf"), auth, {"n"}) == first
+
+
+@pytest.mark.parametrize("instance, found, refused", [
+    ("i-1", None, False), ("i-1", "i-1", False), ("i-1", "", False), ("i-1", "i-2", True), ("", "i-2", False),
+])
+def test_a_config_is_refused_unless_it_is_absent_or_the_labs(instance, found, refused):
+    params = dict(PARAMS, instance=instance, adopt=False)
+    text = None if found is None else sushy_config.render_config(dict(PARAMS, instance=found), "/x", set())
+    if not refused:
+        assert sushy_config.check_config_owner(RecordingModule(), params, "/c", text, {}, "left alone") is None
+        return
+    with pytest.raises(AssertionError) as failure:
+        sushy_config.check_config_owner(RecordingModule(), params, "/c", text, {"url": "u"}, "left alone")
+    assert failure.value.args[0]["msg"] == ("/c was not written by labkit.tripleo for lab lab1 (owner: lab lab1, "
+                                            "instance i-2); left alone; " + ownership.FOREIGN_HINT)
+    assert failure.value.args[0]["url"] == "u"
+
+
+def test_a_foreign_config_without_the_labs_name_is_refused_without_a_hint():
+    with pytest.raises(AssertionError) as failure:
+        sushy_config.check_config_owner(RecordingModule(), dict(PARAMS, instance="", adopt=False), "/c",
+                                        "# somebody's\n", {}, "nothing was changed")
+    assert failure.value.args[0]["msg"] == ("/c was not written by labkit.tripleo for lab lab1 (owner: none); "
+                                            "nothing was changed")
+
+
+# ------------------------------------------------------------ keeping it running
+
+@pytest.mark.parametrize("running, changed, same_stamp, action", [
+    (True, False, True, "unchanged"), (True, True, True, "restarted"), (True, False, False, "restarted"),
+    (False, False, True, "started"), (False, True, False, "started"),
+])
+def test_the_start_action(running, changed, same_stamp, action):
+    asked = []
+    assert sushy_config.start_action(running, changed, lambda: asked.append(1) or same_stamp) == action
+    # The stamp is read only when it decides.
+    assert len(asked) == (1 if running and not changed else 0)
+
+
+def test_the_keeper_is_a_unit_or_a_detached_process(tmp_path):
+    params = dict(PARAMS, supervisor="systemd", run_dir=str(tmp_path / "run"), log_dir=str(tmp_path / "log"))
+    unit = sushy_config.keeper(RecordingModule(), params, "/etc/labkit/lab1/redfish/emulator.conf")
+    assert unit.name == "systemd" and unit.unit == "labkit-redfish-lab1.service"
+    assert unit.unit_text == sushy_config.render_unit(params, "/etc/labkit/lab1/redfish/emulator.conf")
+    process = sushy_config.keeper(RecordingModule(), params, "/etc/labkit/lab1/redfish/emulator.conf", "process")
+    assert process.name == "process" and process.argv == [PARAMS["command"], "--config",
+                                                         "/etc/labkit/lab1/redfish/emulator.conf"]
+    assert process.pid_file == str(tmp_path / "run" / "redfish-lab1.pid")
+    assert process.log_file == str(tmp_path / "log" / "redfish-lab1.log")
+    assert process.is_ours("sushy-emulator\0--config\0/etc/labkit/lab1/redfish/emulator.conf\0")
+
+
+@pytest.mark.parametrize("systemd, supervisor, names", [
+    (False, "process", ["process"]), (False, "auto", ["process"]), (False, "systemd", ["process", "systemd"]),
+    (True, "process", ["process", "systemd"]),
+])
+def test_former_keepers_are_every_keeper_that_may_have_run_it(monkeypatch, systemd, supervisor, names):
+    monkeypatch.setattr(service, "systemd_is_init", lambda: systemd)
+    params = dict(PARAMS, supervisor=supervisor, run_dir="/run/labkit", log_dir="/var/log/labkit")
+    assert [k.name for k in sushy_config.former_keepers(RecordingModule(), params, "/c")] == names
+
+
+def test_a_restart_drops_the_stamp_first(tmp_path):
+    stamp = tmp_path / "started-with"
+    stamp.write_text("digest")
+    calls = []
+
+    class Keeper(object):
+        def stop(self):
+            calls.append(("stop", stamp.exists()))
+
+        def start(self):
+            calls.append("start")
+            return "proc"
+
+    assert sushy_config.restart(Keeper(), str(stamp)) == "proc"
+    assert calls == [("stop", False), "start"]
+    assert sushy_config.restart(Keeper(), str(stamp)) == "proc"

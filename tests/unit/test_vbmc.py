@@ -1,8 +1,13 @@
 # -*- coding: utf-8 -*-
-"""vbmc: settings drift, endpoint clashes, planning, marks and permissions of the lab's BMCs."""
+"""vbmc (module_utils): the client, settings drift, endpoint clashes, planning, marks and permissions of
+the lab's BMCs; vbmc (module): what it does with them, against a fake client."""
+import json
 import os
 
-from ansible_collections.labkit.tripleo.plugins.modules import vbmc
+import pytest
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import vbmc
+from ansible_collections.labkit.tripleo.plugins.modules import vbmc as vbmc_module
 
 
 SECRET = "Sup3rS3cret-pw"
@@ -144,3 +149,118 @@ def test_vbmc_mark_and_permissions(tmp_path):
     assert os.stat(str(tmp_path / "n1" / "config")).st_mode & 0o777 == 0o600
     assert os.stat(str(tmp_path / "n1")).st_mode & 0o777 == 0o700
     assert vbmc.make_private(str(tmp_path), "n1") is False
+
+
+# ------------------------------------------------------------ the client
+
+class Failed(Exception):
+    pass
+
+
+class CliModule(object):
+    """Stands in for AnsibleModule: answers each vbmc command line from ``answers`` ({verb: (rc, out, err)})."""
+
+    def __init__(self, answers=None, check_mode=False):
+        self.params = {"vbmc_command": "/opt/vbmc/bin/vbmc"}
+        self.answers = answers or {}
+        self.check_mode = check_mode
+        self.calls = []
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        return self.answers.get(argv[1], (0, "", ""))
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs)
+
+
+def test_the_client_lists_bmcs_by_domain_name():
+    rows = [{"Domain name": "a", "Status": "running", "Address": "127.0.0.1", "Port": 7001}]
+    module = CliModule({"list": (0, json.dumps(rows), "")})
+    assert vbmc.Vbmc(module).list() == {"a": rows[0]}
+    assert module.calls == [["/opt/vbmc/bin/vbmc", "list", "-f", "json"]]
+    assert vbmc.Vbmc(CliModule({"list": (0, "", "")})).list() == {}
+
+
+def test_the_client_says_how_to_start_a_silent_vbmcd():
+    with pytest.raises(Failed) as failed:
+        vbmc.Vbmc(CliModule({"list": (1, "", "Failed to connect to the vbmcd server\n")})).list()
+    assert failed.value.args[0]["msg"] == ("cannot talk to vbmcd (Failed to connect to the vbmcd server). Start it: "
+                                           "the vbmcd service on systemd hosts, scripts/start-daemons elsewhere.")
+
+
+def test_the_client_runs_a_command_and_fails_naming_it():
+    module = CliModule({"start": (0, "ok\n", ""), "add": (1, "Domain a already exists\n", "")})
+    client = vbmc.Vbmc(module)
+    assert client.run("start", "a") == "ok\n"
+    with pytest.raises(Failed) as failed:
+        client.run("add", "a", "--port", "7001")
+    assert failed.value.args[0] == {"msg": "vbmc add failed: Domain a already exists", "rc": 1}
+    assert module.calls == [["/opt/vbmc/bin/vbmc", "start", "a"], ["/opt/vbmc/bin/vbmc", "add", "a", "--port", "7001"]]
+
+
+# ------------------------------------------------------------ the module
+
+class FakeVbmc(object):
+    """What the module asks of the client: the BMCs vbmcd knows, and the commands run."""
+
+    def __init__(self, current):
+        self.current = current
+        self.commands = []
+
+    def list(self):
+        return self.current
+
+    def run(self, *args):
+        self.commands.append(args)
+        return ""
+
+
+def _module_params(config_dir, **over):
+    params = dict(_vbmc_params(), lab="lab", instance="i-1", adopt=False, config_dir=str(config_dir))
+    params.update(over)
+    return params
+
+
+@pytest.fixture
+def no_lab_domains(monkeypatch):
+    monkeypatch.setattr(vbmc_module, "lab_domains", lambda module, params: set())
+
+
+def test_present_adds_marks_and_starts_new_bmcs(tmp_path, no_lab_domains):
+    client = FakeVbmc({})
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    results = vbmc_module.ensure_present(CliModule(), client, _module_params(tmp_path))
+    assert [(r["name"], r["action"]) for r in results] == [("a", "added"), ("b", "added")]
+    assert [c[:2] for c in client.commands] == [("add", "a"), ("add", "b"), ("start", "a"), ("start", "b")]
+    assert vbmc.mark_of_bmc(str(tmp_path), "a") == ("lab", "i-1")
+
+
+def test_present_in_check_mode_only_plans(tmp_path, no_lab_domains):
+    client = FakeVbmc({"old": _row("127.0.0.1", 7009)})
+    (tmp_path / "old").mkdir()
+    vbmc.mark_bmc(str(tmp_path), "old", "lab", "i-1")
+    results = vbmc_module.ensure_present(CliModule(check_mode=True), client, _module_params(tmp_path))
+    assert [(r["name"], r["action"]) for r in results] == [("old", "deleted"), ("a", "added"), ("b", "added")]
+    assert client.commands == []
+
+
+def test_present_refuses_a_foreign_bmc_named_like_a_node_before_any_change(tmp_path, no_lab_domains):
+    (tmp_path / "a").mkdir()
+    vbmc.mark_bmc(str(tmp_path), "a", "lab", "i-2")
+    client = FakeVbmc({"a": _row("127.0.0.1", 7001)})
+    with pytest.raises(Failed) as failed:
+        vbmc_module.ensure_present(CliModule(), client, _module_params(tmp_path))
+    assert "a (owner: lab lab, instance i-2)" in failed.value.args[0]["msg"]
+    assert "lab_adopt=true" in failed.value.args[0]["msg"] and client.commands == []
+
+
+def test_absent_deletes_only_the_labs_bmcs(tmp_path, no_lab_domains):
+    for name, lab in (("a", "lab"), ("x", "other")):
+        (tmp_path / name).mkdir()
+        vbmc.mark_bmc(str(tmp_path), name, lab, "i-1")
+    client = FakeVbmc({"a": _row("127.0.0.1", 7001), "x": _row("127.0.0.1", 7002)})
+    results = vbmc_module.ensure_absent(CliModule(), client, _module_params(tmp_path))
+    assert results == [{"name": "a", "address": "127.0.0.1", "port": 7001, "action": "deleted", "status": "absent"}]
+    assert client.commands == [("delete", "a")]

@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VirtualBMC as the lab uses it: its client (``vbmc``), the mark file that says a BMC is the
+lab's, the BMCs' config files (settings, permissions), and the plan of what to do with each.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import configparser
+import json
+import os
+
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
+
+
+class Vbmc(object):
+    """The ``vbmc`` client (I(vbmc_command)) run by the module; a failed command fails the module."""
+
+    def __init__(self, module):
+        self.module = module
+        self.command = module.params["vbmc_command"]
+
+    def run(self, *args):
+        rc, out, err = self.module.run_command([self.command] + list(args))
+        if rc != 0:
+            self.module.fail_json(msg="vbmc %s failed: %s" % (args[0], (err or out).strip()), rc=rc)
+        return out
+
+    def list(self):
+        rc, out, err = self.module.run_command([self.command, "list", "-f", "json"])
+        if rc != 0:
+            self.module.fail_json(
+                msg="cannot talk to vbmcd (%s). Start it: the vbmcd service on systemd hosts, "
+                    "scripts/start-daemons elsewhere." % (err or out).strip())
+        return dict((row["Domain name"], row) for row in json.loads(out or "[]"))
+
+
+MARK_FILE = "labkit-lab"
+
+
+def mark_of_bmc(config_dir, name):
+    """(lab, instance) recorded in a BMC's config directory (the mark file's two lines); (None, None)."""
+    try:
+        with open(os.path.join(config_dir, name, MARK_FILE)) as stream:
+            lines = [line.strip() for line in stream.read().splitlines()]
+    except (IOError, OSError):
+        return None, None
+    return (lines[0] if lines and lines[0] else None), (lines[1] if len(lines) > 1 and lines[1] else None)
+
+
+def owner_of_bmc(config_dir, name):
+    """The lab recorded in a BMC's config directory, or None."""
+    return mark_of_bmc(config_dir, name)[0]
+
+
+def mark_bmc(config_dir, name, lab, instance=None):
+    path = os.path.join(config_dir, name, MARK_FILE)
+    with open(path + ".tmp", "w") as stream:
+        stream.write(lab + "\n" + ("%s\n" % instance if instance else ""))
+    os.chmod(path + ".tmp", 0o600)
+    os.rename(path + ".tmp", path)
+
+
+def classify(current, wanted_names, marks, params, lab_domain_names):
+    """Split the BMCs vbmcd knows into (ours, to mark, foreign wanted, ours unwanted).
+
+    ours: marked with this lab (ownership.judge). to mark: the lab's but their mark lacks this
+    instance, or unmarked and driving one of the lab's domains (a BMC from before marks).
+    foreign wanted: named like a wanted node but someone else's. ours unwanted: the lab's BMCs
+    of nodes no longer described.
+    """
+    ours, to_mark, foreign, unwanted = set(), set(), [], []
+    for name in sorted(current):
+        found = marks.get(name) or (None, None)
+        verdict = ownership.verdict(found, params)
+        if verdict == ownership.OURS:
+            ours.add(name)
+        elif verdict == ownership.TO_STAMP or (found[0] is None and name in lab_domain_names):
+            to_mark.add(name)
+        elif name in wanted_names:
+            foreign.append("%s (owner: %s)" % (name, ownership.describe(*found) if found[0]
+                                               else "none; its domain is not this lab's"))
+        if name not in wanted_names and (name in ours or name in to_mark):
+            unwanted.append(name)
+    return ours, to_mark, foreign, unwanted
+
+
+def read_config(config_dir, name):
+    parser = configparser.ConfigParser()
+    path = os.path.join(config_dir, name, "config")
+    if not parser.read(path):
+        return {}
+    return dict(parser.items("VirtualBMC")) if parser.has_section("VirtualBMC") else {}
+
+
+def make_private(config_dir, name):
+    """0700 directories, 0600 files (the config holds the password); returns whether a mode changed."""
+    changed = False
+    domain_dir = os.path.join(config_dir, name)
+    for path, mode in ((config_dir, 0o700), (domain_dir, 0o700), (os.path.join(domain_dir, "config"), 0o600)):
+        if os.path.exists(path) and os.stat(path).st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+            changed = True
+    return changed
+
+
+def wanted_settings(params, bmc):
+    return {"address": params["address"], "port": str(bmc["port"]), "username": params["username"],
+            "password": params["password"], "libvirt_uri": params["libvirt_uri"]}
+
+
+def drifted(config, wanted):
+    """Names of settings that differ (values are never reported: one is a password)."""
+    return sorted(key for key, value in wanted.items() if config.get(key) != value)
+
+
+WILDCARDS = ("::", "0.0.0.0")
+
+
+def endpoint_clashes(current, bmcs, address):
+    """Wanted endpoints already served by a BMC outside ``bmcs``.
+
+    A BMC bound to a wildcard address holds its port on every address.
+    """
+    wanted_names = set(b["name"] for b in bmcs)
+    clashes = []
+    for bmc in bmcs:
+        for name, row in sorted(current.items()):
+            if name in wanted_names or int(row.get("Port")) != int(bmc["port"]):
+                continue
+            other = str(row.get("Address"))
+            if other == address or other in WILDCARDS or address in WILDCARDS:
+                clashes.append("%s:%s (wanted by %s, served by BMC %s on %s)"
+                               % (address, bmc["port"], bmc["name"], name, other))
+    return clashes
+
+
+def plan(current, config_of, params):
+    """What to do with each BMC: added, replaced, started or unchanged."""
+    results = []
+    for bmc in params["bmcs"]:
+        name = bmc["name"]
+        row = current.get(name)
+        result = {"name": name, "address": params["address"], "port": int(bmc["port"])}
+        if row is None:
+            result["action"] = "added"
+        else:
+            changes = drifted(config_of(name), wanted_settings(params, bmc))
+            if changes:
+                result["action"] = "replaced"
+                result["changed_settings"] = changes
+            elif row.get("Status") != "running":
+                result["action"] = "started"
+            else:
+                result["action"] = "unchanged"
+        result["status"] = "running"
+        results.append(result)
+    return results
