@@ -125,6 +125,8 @@ def lab_summary(model, domains, virthost, virthost_name, artifacts_dir):
             "macs_by_portgroup": macs,
             "provisioning_mac": provisioning_mac(nics, model),
             "console_log": vm["console_log"],
+            "power": ("on" if by_name[vm["name"]]["active"] else "off")
+            if "active" in by_name.get(vm["name"], {}) else None,
             "bmc": None,
         }
         if vm["name"] in ports:
