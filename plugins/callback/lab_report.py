@@ -62,7 +62,8 @@ class CallbackModule(CallbackBase):
     def _task_started(self, task):
         role = task._role.get_name() if task._role else None
         phase = self.play_phase or lab_report.phase_of_role(role)
-        self.task_phase[task._uuid] = self.log.task_started(phase, time.time())
+        # A play's own task (the lock, a closing message) says nothing about a phase unless it fails.
+        self.task_phase[task._uuid] = (self.log.task_started(phase, time.time()), phase is not None)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started(task)
@@ -71,21 +72,29 @@ class CallbackModule(CallbackBase):
         self._task_started(task)
 
     def _phase_of(self, result):
-        return self.task_phase.get(result._task._uuid) or self.log.current or "description"
+        return self.task_phase.get(result._task._uuid, (self.log.current or "description", False))[0]
+
+    def _counts(self, result):
+        return self.task_phase.get(result._task._uuid, (None, False))[1]
 
     def v2_runner_on_ok(self, result):
         facts = result._result.get("ansible_facts") or {}
         if facts.get("lab_artifacts_dir") and isinstance(facts.get("lab_model"), dict):
             self.artifacts_dir = facts["lab_artifacts_dir"]
             self.lab = facts["lab_model"].get("name")
-        self.log.task_done(self._phase_of(result), "ok", time.time())
+        if self._counts(result):
+            # add_host and other tasks run once for all hosts report a false condition here.
+            status = "skipped" if result._result.get("skipped") else "ok"
+            self.log.task_done(self._phase_of(result), status, time.time())
 
     def v2_runner_on_skipped(self, result):
-        self.log.task_done(self._phase_of(result), "skipped", time.time())
+        if self._counts(result):
+            self.log.task_done(self._phase_of(result), "skipped", time.time())
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if ignore_errors:
-            self.log.task_done(self._phase_of(result), "ok", time.time())
+            if self._counts(result):
+                self.log.task_done(self._phase_of(result), "ok", time.time())
             return
         message = result._result.get("msg") or result._result.get("stderr") or result._result.get("message") or ""
         self.log.task_done(self._phase_of(result), "failed", time.time(), task=result._task.get_name(),
