@@ -37,6 +37,9 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import lab_report
 from ansible_collections.labkit.tripleo.plugins.module_utils import report_page
 
 
+ARGUMENT_CHECKS = ("validate_argument_spec", "ansible.builtin.validate_argument_spec")
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -62,8 +65,10 @@ class CallbackModule(CallbackBase):
     def _task_started(self, task):
         role = task._role.get_name() if task._role else None
         phase = self.play_phase or lab_report.phase_of_role(role)
-        # A play's own task (the lock, a closing message) says nothing about a phase unless it fails.
-        self.task_phase[task._uuid] = (self.log.task_started(phase, time.time()), phase is not None)
+        # A play's own task (the lock, a closing message), or a role's argument check (which runs
+        # even when the role's tasks do not), says nothing about a phase unless it fails.
+        counts = phase is not None and task.action not in ARGUMENT_CHECKS
+        self.task_phase[task._uuid] = (self.log.task_started(phase, time.time()), counts)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started(task)
