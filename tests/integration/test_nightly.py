@@ -98,11 +98,14 @@ def test_rebuild_twice_tears_down_then_builds_and_reports_every_phase(nightly_la
     # Kept for people to look at (the closing note of the nightly issue shows it).
     (REPO / "artifacts" / "itest-index.png").write_bytes(shot.read_bytes())
 
-    # The BMC password is in the one 0600 file meant for it, and nowhere else under artifacts/.
-    secret_file = ARTIFACTS / "bmc-password"
-    password = secret_file.read_text().strip()
-    assert password and stat.S_IMODE(os.stat(str(secret_file)).st_mode) == 0o600
-    holders = [str(p) for p in (REPO / "artifacts").rglob("*") if p.is_file() and p != secret_file
+    # The BMC password is in the 0600 files meant to hold it (the password itself, and
+    # instackenv.json, which hands it to Ironic), and nowhere else under artifacts/.
+    meant = [ARTIFACTS / "bmc-password", ARTIFACTS / "instackenv.json"]
+    password = meant[0].read_text().strip()
+    assert password
+    for path in meant:
+        assert password in path.read_text() and stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600, path
+    holders = [str(p) for p in (REPO / "artifacts").rglob("*") if p.is_file() and p not in meant
                and password in p.read_text(errors="replace")]
     assert holders == []
     (REPO / "artifacts" / "itest-index.png").unlink()
