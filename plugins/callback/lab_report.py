@@ -22,7 +22,8 @@ description:
   - Written for this collection because C(community.general.junit) reports one test case per task
     and knows no phases (a failed run shows no skipped phase), and C(ansible.posix.profile_roles)
     only prints role times to the screen.
-  - Writes nothing in check mode, or when the run never read a lab description.
+  - Writes nothing in check mode, when the run never read a lab description, or when it only
+    tore the lab down (teardown removes the lab's artifacts directory, and it stays removed).
 requirements:
   - enabled with C(callbacks_enabled = labkit.tripleo.lab_report) (this repository's ansible.cfg does)
   - the C(graphviz) Python package and Graphviz's C(dot) for the picture (the page says when it is missing)
@@ -116,6 +117,9 @@ class CallbackModule(CallbackBase):
         if context.CLIARGS.get("check") or not self.artifacts_dir or not self.lab:
             return
         rows = self.log.results()
+        if not lab_report.built_something(rows):
+            # A teardown alone: the lab and its artifacts directory are gone, and stay gone.
+            return
         total = self.log.total_seconds()
         ok = not any(r["status"] == "failed" for r in rows)
         record = lab_report.timings(self.lab, rows, total, time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -120,6 +120,11 @@ class PhaseLog(object):
         return round((self.finished or self.started) - self.started, 1)
 
 
+def built_something(rows):
+    """Whether a build phase past the description ran (passed or failed)."""
+    return any(r["status"] != "skipped" for r in rows if r["name"] in BUILD_PHASES[1:])
+
+
 def _build_index(phase):
     return BUILD_PHASES.index(phase) if phase in BUILD_PHASES else -1
 

@@ -57,6 +57,10 @@ def test_teardown_comes_first_then_the_build():
     log = run([("teardown", "ok", "remove", None), ("description", "ok", "lab", None)])
     names = [r["name"] for r in log.results()]
     assert names[:2] == ["teardown", "description"] and len(names) == 16
+    assert not lab_report.built_something(log.results()), "a teardown alone built nothing"
+    log = run([("teardown", "ok", "remove", None), ("description", "ok", "lab", None),
+               ("virthost", "failed", "Install", "no")])
+    assert lab_report.built_something(log.results())
 
 
 def test_junit_has_one_case_per_phase_with_failure_and_skips():
