@@ -169,6 +169,7 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
     _check_unique_macs(all_vms)
 
     undercloud = vms[0] if vms else None
+    downloads = []
     if undercloud is not None:
         image = tripleo["undercloud_image"] if tripleo else None
         undercloud["image"] = image
@@ -177,6 +178,8 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
             # A URL is downloaded next to the disks; a path is used where it is.
             undercloud["disks"][0]["backing_image"] = (
                 "%s/%s_%s-base.qcow2" % (images_dir, name, undercloud["name"]) if "://" in image else image)
+            if "://" in image:
+                downloads.append({"url": image, "path": undercloud["disks"][0]["backing_image"]})
         management = [nic for nic in undercloud["nics"] if not nic["provisioning"]]
         undercloud["management_mac"] = management[0]["mac"] if management else None
     elif tripleo and tripleo["undercloud_image"]:
@@ -194,6 +197,8 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
         "checks": checks,
         "warnings": warnings,
         "files": _lab_files(all_vms),
+        # Files the lab downloads into its images directory (the undercloud's cloud image).
+        "downloads": downloads,
         "instance": instance or "",
         "adopt": bool(adopt),
     }

@@ -24,12 +24,21 @@ description:
   - A disk is created under a hidden temporary name (C(.<name>.labkit-tmp)), marked, given its
     owner and mode, and only then renamed into place, so a run killed half-way never leaves an
     unmarked disk that later runs would refuse; the next run removes such a temporary file.
+  - Downloads each of I(downloads) that is missing (the undercloud's cloud image) the same way,
+    under the temporary name, marked, then renamed into place, so only a complete download
+    carries the lab's mark. An existing file there is judged like a disk (the lab's is kept, anyone
+    else's refused); nothing is downloaded again.
   - With I(state=absent), removes every file in I(images_dir) (and every listed path) that
     carries this lab's mark, and the lab's temporary files, except the paths in I(keep); with
     I(keep) it removes what a node no longer described left behind.
 options:
   disks:
     description: Disks to create, each with C(path), C(size_gb) and optionally C(backing_image).
+    type: list
+    elements: dict
+    default: []
+  downloads:
+    description: Files to download before the disks are created, each with C(url) and C(path).
     type: list
     elements: dict
     default: []
@@ -105,9 +114,11 @@ removed:
 """
 
 import os
+import shutil
 import struct
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import fetch_url
 from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner, ownership
 
 GIB = 1024 ** 3
@@ -125,7 +136,7 @@ def qcow2_virtual_size(path):
 def ensure_present(module, params):
     conflicts, created, existing, marked = [], [], [], []
     found_labs = set()
-    for disk in params["disks"]:
+    for disk in params["downloads"] + params["disks"]:
         path = disk["path"]
         if os.path.lexists(path):
             found = file_owner.found_mark(path)
@@ -142,6 +153,13 @@ def ensure_present(module, params):
     if not module.check_mode:
         for path in marked:
             file_owner.mark(path, params["lab"], params["instance"])
+    for download in params["downloads"]:
+        if os.path.lexists(download["path"]):
+            existing.append(download["path"])
+            continue
+        created.append(download["path"])
+        if not module.check_mode:
+            fetch(module, params, download)
     for disk in params["disks"]:
         path, size_gb = disk["path"], int(disk["size_gb"])
         if os.path.lexists(path):
@@ -159,6 +177,27 @@ def ensure_present(module, params):
             module.fail_json(msg="directory %s for disk %s does not exist" % (parent, path))
         create(module, params, disk)
     return created, existing, marked
+
+
+def fetch(module, params, download):
+    """Download under the temporary name, mark, owner and mode 0644, then rename into place."""
+    path = download["path"]
+    file_owner.remove_temporary(path)
+    staged = file_owner.temporary_path(path)
+    response, info = fetch_url(module, download["url"], timeout=60)
+    if response is None or info.get("status") != 200:
+        module.fail_json(msg="cannot download %s: %s" % (download["url"], info.get("msg")))
+    try:
+        with open(staged, "wb") as handle:
+            shutil.copyfileobj(response, handle, 1024 * 1024)
+        file_owner.mark(staged, params["lab"], params["instance"])
+    except (IOError, OSError) as exc:
+        file_owner.remove_temporary(path)
+        module.fail_json(msg="cannot store %s as %s: %s" % (download["url"], path, exc))
+    os.chmod(staged, 0o644)
+    module.set_owner_if_different(staged, params["owner"], False)
+    module.set_group_if_different(staged, params["group"], False)
+    os.rename(staged, path)
 
 
 def create(module, params, disk):
@@ -219,6 +258,7 @@ def main():
         argument_spec=dict(
             ownership.OWNER_ARGS,
             disks=dict(type="list", elements="dict", default=[]),
+            downloads=dict(type="list", elements="dict", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
             images_dir=dict(type="path"),
@@ -231,6 +271,10 @@ def main():
     for index, disk in enumerate(module.params["disks"]):
         if not disk.get("path") or not os.path.isabs(disk["path"]) or not isinstance(disk.get("size_gb"), int):
             module.fail_json(msg="disks[%d] needs an absolute 'path' and an integer 'size_gb'" % index)
+    for index, download in enumerate(module.params["downloads"]):
+        if not download.get("path") or not os.path.isabs(download["path"]) \
+                or not str(download.get("url", "")).startswith(("http://", "https://")):
+            module.fail_json(msg="downloads[%d] needs an absolute 'path' and an http(s) 'url'" % index)
     if module.params["state"] == "present":
         created, existing, marked = ensure_present(module, module.params)
         module.exit_json(changed=bool(created or marked), created=created, existing=existing, marked=marked,

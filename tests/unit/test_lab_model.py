@@ -489,3 +489,15 @@ def test_nodes_too_small_for_the_agent_are_named(lab):
     assert len(warnings) == 2
     assert warnings[0].startswith("lab.nodes[0].disk_gb: 2 GiB is below the 4 GiB")
     assert warnings[1].startswith("lab.nodes[1].memory_mb: 512 MiB is below the 1024 MiB")
+
+
+def test_a_url_image_is_the_one_download_and_a_path_image_none(lab):
+    assert normalize(copy.deepcopy(lab))["downloads"] == []
+    lab["tripleo"] = {"undercloud_image": "https://example.invalid/centos9.qcow2", "ssh_public_key": "~/.ssh/id.pub",
+                      "management": {"address": "10.20.0.5/24", "gateway": "10.20.0.1"}}
+    model = normalize(copy.deepcopy(lab))
+    assert model["downloads"] == [{"url": "https://example.invalid/centos9.qcow2",
+                                   "path": model["undercloud"]["disks"][0]["backing_image"]}]
+    assert model["downloads"][0]["path"] == "/var/lib/libvirt/images/mylab_undercloud-base.qcow2"
+    lab["tripleo"]["undercloud_image"] = "/srv/images/centos9.qcow2"
+    assert normalize(copy.deepcopy(lab))["downloads"] == []

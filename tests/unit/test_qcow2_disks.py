@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
-"""qcow2_disks: reading a disk's virtual size from its header."""
+"""qcow2_disks: reading a disk's virtual size from its header; downloads served from loopback."""
 import errno
+import http.server
+import json
 import os
 import struct
+import threading
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import file_owner
 from ansible_collections.labkit.tripleo.plugins.modules import qcow2_disks
@@ -49,3 +53,69 @@ def _setxattr_or_skip(path, value):
         if exc.errno in (errno.ENOTSUP, errno.EPERM, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP)):
             pytest.skip("file system of %s lacks user extended attributes" % path)
         raise
+
+
+# ------------------------------------------------------------------ downloads
+
+
+@pytest.fixture
+def image_server(tmp_path):
+    """A loopback HTTP server with one image; counts the requests it answered."""
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "cloud.qcow2").write_bytes(qcow2_header(10 * GIB) + b"image" * 1000)
+    hits = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            hits.append(self.path)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % server.server_port, hits
+    server.shutdown()
+
+
+def run_module(capsys, args, check_mode=False):
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
+        with pytest.raises(SystemExit):
+            qcow2_disks.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_download_is_marked_before_it_appears_and_never_fetched_again(tmp_path, capsys, image_server):
+    base, hits = image_server
+    path = tmp_path / "lab_uc-base.qcow2"
+    args = {"lab": "lab1", "instance": "i-1", "downloads": [{"url": base + "/cloud.qcow2", "path": str(path)}]}
+    (tmp_path / "probe").write_text("")
+    _setxattr_or_skip(tmp_path / "probe", b"x")
+    result = run_module(capsys, args, check_mode=True)
+    assert result["changed"] is True and result["created"] == [str(path)] and not path.exists() and hits == []
+    result = run_module(capsys, args)
+    assert result["created"] == [str(path)] and len(hits) == 1
+    assert file_owner.found_mark(str(path)) == ("lab1", "i-1")
+    assert path.read_bytes().endswith(b"image" * 1000) and oct(path.stat().st_mode & 0o777) == "0o644"
+    assert sorted(os.listdir(str(tmp_path))) == ["lab_uc-base.qcow2", "probe", "served"]
+    result = run_module(capsys, args)
+    assert result["changed"] is False and result["existing"] == [str(path)] and len(hits) == 1
+
+
+def test_a_file_someone_else_put_there_is_refused_not_taken(tmp_path, capsys, image_server):
+    base, hits = image_server
+    path = tmp_path / "lab_uc-base.qcow2"
+    path.write_bytes(b"somebody's image")
+    result = run_module(capsys, {"lab": "lab1", "instance": "i-1",
+                                 "downloads": [{"url": base + "/cloud.qcow2", "path": str(path)}]})
+    assert result["failed"] is True and "were not created by lab 'lab1'" in result["msg"]
+    assert path.read_bytes() == b"somebody's image" and file_owner.found_mark(str(path)) == (None, None)
+    assert hits == []
+
+
+def test_a_failed_download_leaves_nothing(tmp_path, capsys, image_server):
+    base, _hits = image_server
+    path = tmp_path / "lab_uc-base.qcow2"
+    result = run_module(capsys, {"lab": "lab1", "downloads": [{"url": base + "/missing.qcow2", "path": str(path)}]})
+    assert result["failed"] is True and "cannot download %s/missing.qcow2" % base in result["msg"]
+    assert sorted(os.listdir(str(tmp_path))) == ["served"]
