@@ -81,3 +81,34 @@ def test_every_stated_scalar_default_is_the_models():
             assert value.group(1) == shown, "%s: the page says %s, the model %r" % (key, value.group(1), model_default)
             checked += 1
     assert checked >= 15
+
+
+PLUGINS = pathlib.Path(__file__).resolve().parents[2] / "plugins"
+
+
+@pytest.mark.parametrize("path", sorted(PLUGINS.glob("modules/*.py")) + sorted(PLUGINS.glob("callback/*.py")),
+                         ids=lambda p: p.stem)
+def test_every_plugin_documents_itself_and_its_options_match_its_argument_spec(path):
+    """What ansible-doc renders: DOCUMENTATION, EXAMPLES and RETURN parse as YAML, and every option
+    of the module's own argument spec is documented (doc fragments count)."""
+    import ast
+    import yaml
+    tree = ast.parse(path.read_text())
+    docs = dict((node.targets[0].id, node.value.value) for node in tree.body
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in ("DOCUMENTATION", "EXAMPLES", "RETURN"))
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
+    assert documentation["short_description"] and documentation["description"]
+    if path.parent.name == "callback":
+        return
+    yaml.safe_load(docs["EXAMPLES"])
+    yaml.safe_load(docs["RETURN"])
+    documented = set((documentation.get("options") or {}))
+    for fragment in documentation.get("extends_documentation_fragment") or []:
+        fragment_path = PLUGINS / "doc_fragments" / ("%s.py" % fragment.split(".")[-1])
+        fragment_tree = ast.parse(fragment_path.read_text())
+        for node in ast.walk(fragment_tree):
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+                documented |= set(yaml.safe_load(node.value.value).get("options") or {})
+    spec_keys = set(re.findall(r"^            ([a-z_]+)=dict\(", path.read_text(), re.M))
+    assert spec_keys <= documented, "undocumented options: %s" % sorted(spec_keys - documented)
