@@ -98,6 +98,18 @@ def test_rebuild_twice_tears_down_then_builds_and_reports_every_phase(nightly_la
     # Kept for people to look at (the closing note of the nightly issue shows it).
     (REPO / "artifacts" / "itest-index.png").write_bytes(shot.read_bytes())
 
+    # The logs people read after a failed night, collected on demand.
+    rc, out = playbook("playbooks/collect.yml", "-e", "@%s" % LAB)
+    assert rc == 0, out[-3000:]
+    logs = ARTIFACTS / "logs"
+    for vm in VMS:
+        assert "<name>%s</name>" % vm in (logs / "domains" / ("%s.xml" % vm)).read_text()
+        assert (logs / "consoles" / ("%s.log" % vm)).exists() or vm in (logs / "missing.txt").read_text()
+    assert "<name>itest-net</name>" in (logs / "network" / "itest-net.xml").read_text()
+    assert "Bridge itest-br0" in (logs / "openvswitch" / "ovs-vsctl-show.txt").read_text()
+    assert "itest-control-1" in (logs / "bmc" / "vbmc-list.txt").read_text()
+    assert not (ARTIFACTS / "logs.tar.gz").exists()
+
     # The BMC password is in the 0600 files meant to hold it (the password itself, and
     # instackenv.json, which hands it to Ironic), and nowhere else under artifacts/.
     meant = [ARTIFACTS / "bmc-password", ARTIFACTS / "instackenv.json"]
