@@ -77,7 +77,7 @@ def test_revert_brings_back_the_disks_and_the_power_state_of_the_save(built):
           % (save_seconds, revert_seconds))
 
     rc, out = snapshot(built, "list")
-    assert rc == 0 and "'nightly'" in out and RUNNING_VM in out, out[-3000:]
+    assert rc == 0 and "nightly:" in out and RUNNING_VM in out, out[-3000:]
     rc, out = snapshot(built, "delete", "nightly")
     assert rc == 0, out[-3000:]
     assert not libvirt.open("qemu:///system").lookupByName(OFF_VM).listAllSnapshots(0)
