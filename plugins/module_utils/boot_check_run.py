@@ -167,15 +167,22 @@ def run_check(module, params, space, server_ip, netmask, address):
         space.remove()
         if os.path.isdir(work):
             shutil.rmtree(work)
-        try:
-            os.rmdir(os.path.dirname(work))
-        except OSError:
-            pass  # another lab's check is using it, or it holds something else
+        remove_empty_dirs(os.path.dirname(work))
 
     rows, warnings = judge(progress.report(), nodes, power_errors, gave_up, off_errors)
     for warning in warnings:
         module.warn(warning)
     return rows, round(time.time() - started, 1)
+
+
+def remove_empty_dirs(work_dir):
+    """The check's directory and its parent (/run/labkit/boot-check, /run/labkit) when nothing
+    else is in them: another lab's check, or the Redfish emulator's pid file, keeps them."""
+    for path in (work_dir, os.path.dirname(work_dir)):
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
 
 
 def judge(rows, nodes, power_errors, gave_up, off_errors):
@@ -237,8 +244,5 @@ def remove_leftovers(module, params):
         found = space.remove() + (["directory %s" % work] if os.path.isdir(work) else [])
         if os.path.isdir(work):
             shutil.rmtree(work)
-        try:
-            os.rmdir(params["work_dir"])
-        except OSError:
-            pass  # another lab's check is using it
+        remove_empty_dirs(params["work_dir"])
     return {"changed": bool(found), "removed": found, "ok": None, "seconds": 0.0, "nodes": []}

@@ -2,7 +2,7 @@
 """boot_check_run.judge: each node's verdict from its boot progress and its BMC's answers."""
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder as pxe
-from ansible_collections.labkit.tripleo.plugins.module_utils.boot_check_run import judge
+from ansible_collections.labkit.tripleo.plugins.module_utils.boot_check_run import judge, remove_empty_dirs
 
 MAC1, MAC2, MAC3 = "52:54:1a:10:01:00", "52:54:1a:10:02:00", "52:54:1a:10:03:00"
 
@@ -51,3 +51,17 @@ def test_a_bmc_error_overrides_the_progress_and_a_failed_power_off_warns(tmp_pat
     rows, warnings = judge(_progress(nodes), nodes, power, set(), {"compute-1": "timeout"})
     assert rows[0]["ok"] is False and rows[0]["error"] == "BMC: no answer from 127.0.0.1:7001"
     assert warnings == ["compute-1: could not be powered off through its BMC: timeout"]
+
+
+def test_the_check_leaves_no_empty_directory_but_keeps_what_others_use(tmp_path):
+    parent = tmp_path / "labkit"
+    (parent / "boot-check").mkdir(parents=True)
+    remove_empty_dirs(str(parent / "boot-check"))
+    assert not parent.exists()
+    (parent / "boot-check" / "other-lab").mkdir(parents=True)
+    remove_empty_dirs(str(parent / "boot-check"))
+    assert (parent / "boot-check" / "other-lab").is_dir()
+    (parent / "boot-check" / "other-lab").rmdir()
+    (parent / "redfish-lab.pid").write_text("1\n")
+    remove_empty_dirs(str(parent / "boot-check"))
+    assert not (parent / "boot-check").exists() and (parent / "redfish-lab.pid").exists()
