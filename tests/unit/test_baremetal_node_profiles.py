@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import Cli, parse_capabilities
 from ansible_collections.labkit.tripleo.plugins.modules import baremetal_node_profiles as profiles
+
+import module_harness
+from module_harness import FakeFail
 
 WANTED_FLAVOR = {"capabilities:profile": "control", "capabilities:boot_option": "local"}
 NODES = [{"name": "control-1", "profile": "control"}, {"name": "compute-1", "profile": "compute"}]
@@ -69,14 +70,6 @@ class FakeUndercloud(object):
         return self.calls.count(["baremetal", "node", "list", "--long", "-f", "json"])
 
 
-class FakeFail(Exception):
-    pass
-
-
-class FakeExit(Exception):
-    pass
-
-
 class FakeModule(object):
     def __init__(self, cloud, check_mode=False):
         self.cloud, self.check_mode = cloud, check_mode
@@ -94,25 +87,8 @@ def fake_cli(cloud, check_mode=False):
 
 def run_main(monkeypatch, cloud, check_mode=False, **args):
     """main() with its real argument checks, FakeUndercloud behind run_command; ("exit"/"fail", result)."""
-
-    class FakeAnsibleModule(AnsibleModule):
-        def run_command(self, argv, **kwargs):
-            return cloud(argv)
-
-        def exit_json(self, **kwargs):
-            raise FakeExit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise FakeFail(kwargs)
-
-        def _log_invocation(self):
-            pass
-
-    monkeypatch.setattr(profiles, "AnsibleModule", FakeAnsibleModule)
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises((FakeExit, FakeFail)) as outcome:
-            profiles.main()
-    return ("exit" if outcome.type is FakeExit else "fail"), outcome.value.args[0]
+    kind, result, _warnings = module_harness.run_main(monkeypatch, profiles, args, check_mode, commands=cloud)
+    return kind, result
 
 
 # ------------------------------------------------------------ ensure_flavor

@@ -6,12 +6,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_xml as lx
 from ansible_collections.labkit.tripleo.plugins.modules import libvirt_network
+
+import module_harness
+from module_harness import FakeFail
 
 PORTGROUPS = [{"name": "access-100", "vlan": 100}, {"name": "access-101", "vlan": 101},
               {"name": "trunk-1", "trunk": [100, 101, 102]}]
@@ -118,14 +119,6 @@ class FakeConnection(object):
             net = self.networks[name] = FakeNetwork(xml, active=False, autostart=False)
         net.xml = xml
         return net
-
-
-class FakeFail(Exception):
-    pass
-
-
-class FakeExit(Exception):
-    pass
 
 
 class FakeModule(object):
@@ -384,27 +377,8 @@ def test_absent_of_a_stopped_missing_or_check_mode_network():
 
 def run_main(monkeypatch, fake_libvirt, conn, check_mode=False, **args):
     """main() with its real argument checks against ``conn``; ("exit" or "fail", result, warnings)."""
-    warnings = []
-
-    class FakeAnsibleModule(AnsibleModule):
-        def warn(self, warning):
-            warnings.append(warning)
-
-        def exit_json(self, **kwargs):
-            raise FakeExit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise FakeFail(kwargs)
-
-        def _log_invocation(self):
-            pass
-
     fake_libvirt.conn = conn
-    monkeypatch.setattr(libvirt_network, "AnsibleModule", FakeAnsibleModule)
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises((FakeExit, FakeFail)) as outcome:
-            libvirt_network.main()
-    return ("exit" if outcome.type is FakeExit else "fail"), outcome.value.args[0], warnings
+    return module_harness.run_main(monkeypatch, libvirt_network, args, check_mode)
 
 
 def test_main_opens_the_uri_and_reports_what_it_did(monkeypatch, fake_libvirt):

@@ -9,11 +9,11 @@ import os
 
 import pytest
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import ironic_nodes
 from ansible_collections.labkit.tripleo.plugins.modules import overcloud_node_import as imp
+
+import module_harness
 
 from test_ironic_nodes import INSTACKENV
 
@@ -96,44 +96,10 @@ class FakeIronic(object):
         raise AssertionError("unexpected command %r" % args)
 
 
-class FakeExit(Exception):
-    pass
-
-
-class FakeFail(Exception):
-    pass
-
-
 def run_main(monkeypatch, ironic, check_mode=False, **args):
     """main() with its real argument checks, FakeIronic behind run_command; ("exit"/"fail", result, warnings)."""
-    warnings = []
-
-    class FakeAnsibleModule(AnsibleModule):
-        def run_command(self, argv, **kwargs):
-            return ironic(argv)
-
-        def warn(self, warning):
-            warnings.append(warning)
-
-        def exit_json(self, **kwargs):
-            raise FakeExit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise FakeFail(kwargs)
-
-        def _log_invocation(self):
-            pass
-
-    monkeypatch.setattr(imp, "AnsibleModule", FakeAnsibleModule)
-    with patch_module_args(dict(dict(lab="lab", instance="i1", nodes=["c-1", "r-1"]), _ansible_check_mode=check_mode,
-                                **args)):
-        try:
-            imp.main()
-        except FakeExit as exc:
-            return "exit", exc.args[0], warnings
-        except FakeFail as exc:
-            return "fail", exc.args[0], warnings
-    raise AssertionError("main() neither exited nor failed")
+    return module_harness.run_main(monkeypatch, imp, dict(dict(lab="lab", instance="i1", nodes=["c-1", "r-1"]), **args),
+                                   check_mode, commands=ironic)
 
 
 @pytest.fixture

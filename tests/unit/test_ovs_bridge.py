@@ -9,11 +9,12 @@ import os
 
 import pytest
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import service
 from ansible_collections.labkit.tripleo.plugins.modules import ovs_bridge
+
+import module_harness
+from module_harness import FakeFail
 
 KMOD = "/sys/module/openvswitch"
 READ_ONLY = (["ovs-vsctl", "--timeout=10", "--format=json"], ["ip", "-j", "addr", "show"])
@@ -130,14 +131,6 @@ class FakeOs(object):
         self.path = FakePath(host)
 
 
-class FakeFail(Exception):
-    pass
-
-
-class FakeExit(Exception):
-    pass
-
-
 class FakeModule(object):
     """Stands in for AnsibleModule in the helper functions."""
 
@@ -176,38 +169,9 @@ def fake_host(monkeypatch, tmp_path):
 
 def run_main(monkeypatch, host, check_mode=False, **args):
     """main() with its real argument checks, FakeHost behind run_command; (outcome, result, warnings)."""
-    warnings = []
-
-    class FakeAnsibleModule(AnsibleModule):
-        def run_command(self, argv, check_rc=False, **kwargs):
-            rc, out, err = host(argv)
-            if check_rc and rc != 0:
-                self.fail_json(msg=err, cmd=argv, rc=rc)
-            return rc, out, err
-
-        def get_bin_path(self, name, required=False, opt_dirs=None):
-            return "/usr/bin/" + name
-
-        def warn(self, warning):
-            warnings.append(warning)
-
-        def exit_json(self, **kwargs):
-            raise FakeExit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise FakeFail(kwargs)
-
-        def _log_invocation(self):
-            pass
-
-    monkeypatch.setattr(ovs_bridge, "AnsibleModule", FakeAnsibleModule)
     args.setdefault("lab", "mylab")
     args.setdefault("bridge", "ovs-br1")
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises((FakeExit, FakeFail)) as outcome:
-            ovs_bridge.main()
-    kind = "exit" if outcome.type is FakeExit else "fail"
-    return kind, outcome.value.args[0], warnings
+    return module_harness.run_main(monkeypatch, ovs_bridge, args, check_mode, commands=host, bin_dir="/usr/bin")
 
 
 FULL = dict(instance="i-1", uplink="eth1", vlans=[102, 100, 101], host_port="ovs-br1-host", host_vlan=100,
