@@ -119,6 +119,11 @@ def find_snapshot(module, dom, name, params):
     return snap, mark
 
 
+def is_running(dom):
+    """Running, not paused: what save pauses and records as running, and what revert stops first."""
+    return dom.isActive() and dom.state()[0] == libvirt_conn.libvirt.VIR_DOMAIN_RUNNING
+
+
 def save(module, doms, params):
     found = dict((vm, find_snapshot(module, dom, params["name"], params)) for vm, dom in doms.items())
     plan = lab_snapshots.save_plan(dict((vm, mark) for vm, (_snap, mark) in found.items()), list(doms))
@@ -128,7 +133,7 @@ def save(module, doms, params):
         return sorted(doms)
     for vm in plan["replace"]:
         found[vm][0].delete(0)
-    running = [vm for vm, dom in doms.items() if dom.isActive() and dom.state()[0] == libvirt_conn.libvirt.VIR_DOMAIN_RUNNING]
+    running = [vm for vm, dom in doms.items() if is_running(dom)]
     paused = []
     try:
         for vm in running:
@@ -153,7 +158,7 @@ def revert(module, doms, params):
         return sorted(doms)
     # Stop the clock of every running VM first, so none runs on while another is put back.
     for dom in doms.values():
-        if dom.isActive() and dom.state()[0] == libvirt_conn.libvirt.VIR_DOMAIN_RUNNING:
+        if is_running(dom):
             dom.suspend()
     for vm, dom in sorted(doms.items()):
         snap, mark = found[vm]
