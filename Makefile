@@ -7,7 +7,7 @@ ARGS   ?=
 # molecule and ansible-lint call ansible-config, ansible-playbook... by name.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup daemons lab teardown test unit integration fault slow molecule lint bench
+.PHONY: setup daemons lab teardown test unit sanity integration fault slow molecule lint bench
 
 setup:
 	scripts/setup
@@ -23,6 +23,10 @@ teardown: daemons
 
 unit: setup
 	$(BIN)/pytest tests/unit -q
+
+# ansible-test sanity and units, on a copy of the checkout laid out as ansible_collections/labkit/tripleo.
+sanity: setup
+	$(BIN)/python tests/sanity/run.py
 
 lint: setup
 	$(BIN)/ansible-lint --profile production
@@ -41,7 +45,7 @@ slow: daemons
 molecule: daemons
 	$(BIN)/molecule test
 
-test: unit lint integration fault molecule
+test: unit sanity lint integration fault molecule
 
 bench: daemons
 	$(BIN)/python bench/host_build.py $(ARGS)

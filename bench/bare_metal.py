@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the bare-metal life cycle of the lab's default node size, for 1 and 2 nodes at once.
 
 For each node count it builds the itestbm lab (tests/integration/labs/itestbm.yml) with nodes

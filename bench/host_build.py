@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: the lab's host side with labkit.tripleo against a plain shell sequence.
 
 For each node count, times on this machine (localhost as the virthost):
@@ -47,7 +46,7 @@ def lab(prefix, nodes):
 
 
 def run(argv, **kwargs):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kwargs, check=False)
     if proc.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(map(str, argv)), proc.stdout[-3000:]))
     return proc.stdout
@@ -126,7 +125,7 @@ def measure(nodes, workdir):
     lab_file = workdir / ("bench-%d.json" % nodes)
     lab_file.write_text(json.dumps({"lab": spec}))
     run(playbook("playbooks/teardown.yml", lab_file), cwd=str(REPO))
-    results["ansible_fresh"], _ = timed(playbook("site.yml", lab_file), cwd=str(REPO))
+    results["ansible_fresh"], _unused = timed(playbook("site.yml", lab_file), cwd=str(REPO))
     results["ansible_noop"], out = timed(playbook("site.yml", lab_file), cwd=str(REPO))
     if " changed=0 " not in out:
         sys.exit("the no-op re-run changed something:\n" + out[-3000:])
@@ -135,14 +134,14 @@ def measure(nodes, workdir):
     shell_spec = lab("shbench", nodes)
     cleanup = shell_cleanup(shell_spec)
     run(["bash", "-c", cleanup])
-    results["shell_fresh"], _ = timed(["bash", "-c", shell_script(shell_spec, guarded=False)])
-    results["shell_noop"], _ = timed(["bash", "-c", shell_script(shell_spec, guarded=True)])
+    results["shell_fresh"], _unused = timed(["bash", "-c", shell_script(shell_spec, guarded=False)])
+    results["shell_noop"], _unused = timed(["bash", "-c", shell_script(shell_spec, guarded=True)])
     run(["bash", "-c", cleanup])
     return results
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=[5, 20])
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best one is reported")
     args = parser.parse_args()
@@ -152,12 +151,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for nodes in args.nodes:
             best = {}
-            for _ in range(args.repeat):
+            for _count in range(args.repeat):
                 for key, value in measure(nodes, pathlib.Path(tmp)).items():
                     best[key] = min(best.get(key, value), value)
             rows.append((nodes, best))
-    print("%5s | %13s %11s %6s | %13s %11s %6s" % ("nodes", "ansible fresh", "shell fresh", "ratio",
-                                                    "ansible no-op", "shell no-op", "ratio"))
+    header = ("nodes", "ansible fresh", "shell fresh", "ratio", "ansible no-op", "shell no-op", "ratio")
+    print("%5s | %13s %11s %6s | %13s %11s %6s" % header)
     for nodes, r in rows:
         print("%5d | %12.1fs %10.1fs %5.2fx | %12.1fs %10.1fs %5.2fx" % (
             nodes, r["ansible_fresh"], r["shell_fresh"], r["ansible_fresh"] / r["shell_fresh"],

@@ -18,7 +18,7 @@ LABKIT_DIRS = ("/etc/labkit", "/run/labkit", "/var/log/labkit")
 
 def run(*argv):
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     except OSError:
         return ""
     return proc.stdout if proc.returncode == 0 else ""

@@ -122,8 +122,8 @@ class CallbackModule(CallbackBase):
             return
         total = self.log.total_seconds()
         ok = not any(r["status"] == "failed" for r in rows)
-        record = lab_report.timings(self.lab, rows, total, time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                          time.gmtime(self.log.started)),
+        started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.log.started))
+        record = lab_report.timings(self.lab, rows, total, started,
                                     self.playbook, ok)
         try:
             if not os.path.isdir(self.artifacts_dir):

@@ -228,10 +228,14 @@ def preflight(module, params, space):
     return problems
 
 
+def lab_namespace(module, lab, bridge, vlan):
+    """The lab's boot-check namespace, its port on ``bridge`` tagged ``vlan``."""
+    return VlanNamespace(module.run_command, pxe.namespace_name(lab), bridge, pxe.port_name(lab), vlan, lab)
+
+
 def remove_leftovers(module, params):
     """What a check killed half-way left: the namespace and its processes, the port, the work dir."""
-    space = VlanNamespace(lambda argv: module.run_command(argv), pxe.namespace_name(params["lab"]),
-                          params["bridge"] or "", pxe.port_name(params["lab"]), 0, params["lab"])
+    space = lab_namespace(module, params["lab"], params["bridge"] or "", 0)
     work = os.path.join(params["work_dir"], params["lab"])
     found = []
     if space.port_owner() == params["lab"]:

@@ -83,8 +83,8 @@ def classify(nodes, wanted, lab, instance):
             foreign.append("%s belongs to another instance of lab %s (%s)" % (name, lab, owner_instance))
         elif owner:
             foreign.append("%s belongs to lab %s" % (name, owner))
-        elif _endpoint(node.get("driver"), node.get("driver_info")) == _endpoint(wanted[name]["driver"],
-                                                                                  wanted[name]["driver_info"]):
+        elif _endpoint(node.get("driver"), node.get("driver_info")) == _endpoint(
+                wanted[name]["driver"], wanted[name]["driver_info"]):
             adopt.append(name)
         else:
             foreign.append("%s is not the lab's (no labkit mark, BMC %s)" % (

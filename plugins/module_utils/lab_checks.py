@@ -154,7 +154,6 @@ def refuse_control_characters(check, value, path):
             refuse_control_characters(check, item, "%s[%d]" % (path, index))
 
 
-
 def check_abs_path(check, value, path, nullable=False):
     if not check.string(value, path, ABS_PATH_RE, PATH_WHAT, nullable=nullable) or value is None:
         return False
@@ -170,9 +169,9 @@ def is_wildcard(address):
     return address.is_unspecified or (mapped is not None and mapped.is_unspecified)
 
 
-
-PUBLIC_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-                     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
+PUBLIC_KEY_TYPES = (
+    "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
 
 
 def check_public_key(text, path="lab.tripleo.ssh_public_key"):

@@ -80,7 +80,6 @@ def vm_mac_prefix(lab_name, vm_name):
 RC_WRAPPER = ["bash", "-c", '. "$1" && shift && exec "$@"', "_"]
 
 
-
 def normalize(lab, bmc_ports=None, instance=None, adopt=False):
     """Validate ``lab`` and return the normalised model, or raise LabError.
 
@@ -220,7 +219,6 @@ def _lab_files(vms):
     return sorted(files)
 
 
-
 def _check_unique_macs(vms):
     seen = {}
     errors = []
@@ -233,7 +231,6 @@ def _check_unique_macs(vms):
             seen[nic["mac"]] = vm["name"]
     if errors:
         raise LabError(errors)
-
 
 
 def _normalize_checks(check, raw):
@@ -261,7 +258,6 @@ def _agent_warnings(nodes):
             warnings.append("%s.disk_gb: %d GiB is below the %d GiB root disk the agent accepts; the node "
                             "can be inspected but not deployed" % (path, node["disk_gb"], AGENT_MIN_DISK_GB))
     return warnings
-
 
 
 def _normalize_vm(check, raw, path, schema, portgroup_names, provisioning):
@@ -310,4 +306,3 @@ def _check_unique_names(check, vms):
     for vm in vms:
         if vm["role"] == "undercloud":
             vm.pop("path", None)
-

@@ -64,7 +64,6 @@ def exposure_warnings(bmc):
             "every source that reaches that address; list the hosts that need them" % bmc["address"]]
 
 
-
 def normalize_network(check, raw):
     net = check.mapping(raw, "lab.network", NETWORK_SCHEMA)
     if net is None:
@@ -213,7 +212,6 @@ def normalize_libvirt(check, raw):
     return libvirt
 
 
-
 def assign_node_bmc_ports(check, nodes, bmc, recorded):
     if bmc and bmc["type"] == "redfish":
         for node in nodes:
@@ -279,5 +277,3 @@ def assign_bmc_ports(names, port_start, reserved, recorded):
         ports[name] = candidate
         taken.add(candidate)
     return ports, full
-
-

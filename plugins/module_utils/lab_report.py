@@ -171,8 +171,8 @@ def summary_lines(lab, rows, report_dir):
     failed = [r for r in rows if r["status"] == "failed"]
     if failed:
         row = failed[0]
-        lines = ["lab %s: phase %s FAILED at task %r: %s" % (lab, row["name"], row["failed_task"],
-                                                              _first_line(row["message"]))]
+        failure = (lab, row["name"], row["failed_task"], _first_line(row["message"]))
+        lines = ["lab %s: phase %s FAILED at task %r: %s" % failure]
     else:
         lines = ["lab %s: every phase that ran passed (%s)" % (
             lab, ", ".join(r["name"] for r in rows if r["status"] == "passed") or "none")]

@@ -174,11 +174,11 @@ def normalize_tripleo(check, raw, node_count, explicit):
         else:
             for key in sorted(conf["extra"], key=str):
                 if not isinstance(key, str) or not CONF_KEY_RE.match(key):
-                    check.error("%s.extra.%s" % (path, key), "is not an undercloud.conf key (lower-case letters, "
-                                                            "digits and '_')")
+                    check.error("%s.extra.%s" % (path, key),
+                                "is not an undercloud.conf key (lower-case letters, digits and '_')")
                 elif key in UNDERCLOUD_CONF_SCHEMA:
-                    check.error("%s.extra.%s" % (path, key), "is a checked key; set lab.tripleo.undercloud.%s "
-                                                            "instead" % key)
+                    check.error("%s.extra.%s" % (path, key),
+                                "is a checked key; set lab.tripleo.undercloud.%s instead" % key)
                 elif not isinstance(conf["extra"][key], (str, int, float, bool)) \
                         and not (isinstance(conf["extra"][key], list)
                                  and all(isinstance(v, (str, int)) for v in conf["extra"][key])):
@@ -204,4 +204,3 @@ def normalize_tripleo(check, raw, node_count, explicit):
         check.integer(deploy["timeout_minutes"], "lab.tripleo.deploy.timeout_minutes", 1)
     tripleo["deploy"] = deploy
     return tripleo
-

@@ -11,7 +11,7 @@ __metaclass__ = type
 import traceback
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
-from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import parse_domain
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import parse_domain, restore_portgroups
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of
 
 try:
@@ -92,3 +92,27 @@ def undefine(dom):
              | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
              | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
     dom.undefineFlags(flags)
+
+
+def read_domains(conn, vms, params, network=None):
+    """The listed VMs' domains as libvirt has them: returns (domains, problems).
+
+    Each domain: name, whether it runs, its console log and NICs (MAC, portgroup; the portgroup
+    taken from the VM's description where libvirt reports only the network ``network``).
+    problems name each VM whose domain is missing or not the lab's.
+    """
+    problems, domains = [], []
+    for vm in vms:
+        dom = lookup(conn.lookupByName, vm["name"])
+        if dom is None:
+            problems.append("%s (not defined)" % vm["name"])
+            continue
+        xml = inactive_xml(dom)
+        found = mark_of(xml)
+        if ownership.verdict(found, params) == ownership.FOREIGN:
+            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
+            continue
+        domains.append({"name": vm["name"], "active": bool(dom.isActive()),
+                        "console_log": parse_domain(xml)["console_log"],
+                        "nics": restore_portgroups(nics(dom, []), vm.get("nics") or [], network)})
+    return domains, problems

@@ -159,4 +159,3 @@ def render(result):
     for check in result["checks"]:
         lines.append("[%s] %s: %s" % ("ok" if check["ok"] else "FAIL", check["check"], check["detail"]))
     return "\n".join(lines) + "\n"
-

@@ -106,9 +106,10 @@ class BootProgress(object):
     """What each node's firmware has done so far, with seconds since its power-on."""
 
     def __init__(self, nodes):
-        self.nodes = dict((n["mac"].lower(), {"name": n["name"], "mac": n["mac"].lower(), "powered_on": None,
-                                               "dhcp": None, "address": None, "boot_file": None,
-                                               "booted": None}) for n in nodes)
+        self.nodes = dict(
+            (n["mac"].lower(), {"name": n["name"], "mac": n["mac"].lower(), "powered_on": None, "dhcp": None,
+                                "address": None, "boot_file": None, "booted": None})
+            for n in nodes)
         self.by_ip = {}
 
     def powered_on(self, mac, when):

@@ -105,8 +105,8 @@ def page(lab, rows, record, summary, svg_text, boot_check, ironic, links, pictur
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>lab %s: %s</title>" % (html.escape(lab), "up" if ok else "FAILED"),
              "<style>%s</style></head><body>" % STYLE,
-             '<h1>lab %s <span class="%s">%s</span></h1>' % (html.escape(lab), "passed" if ok else "failed",
-                                                              "up" if ok else "FAILED"),
+             '<h1>lab %s <span class="%s">%s</span></h1>' % (
+                 html.escape(lab), "passed" if ok else "failed", "up" if ok else "FAILED"),
              "<p>%s, %s, %.1f s in all.</p>" % (html.escape(record["playbook"] or "run"), html.escape(record["started"]),
                                                 record["total_seconds"])]
     parts.append("<h2>Picture</h2>")

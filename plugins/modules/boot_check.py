@@ -69,7 +69,6 @@ options:
   password:
     description: BMC password.
     type: str
-    no_log: true
   timeout:
     description: Seconds every node together has to run its boot script after power-on.
     type: int
@@ -102,7 +101,7 @@ extends_documentation_fragment:
 requirements:
   - dnsmasq, ip (iproute2), ovs-vsctl and ipmitool on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""
@@ -163,8 +162,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder as pxe
-from ansible_collections.labkit.tripleo.plugins.module_utils.boot_check_run import preflight, remove_leftovers, run_check
-from ansible_collections.labkit.tripleo.plugins.module_utils.netns import VlanNamespace
+from ansible_collections.labkit.tripleo.plugins.module_utils.boot_check_run import (
+    lab_namespace, preflight, remove_leftovers, run_check)
 
 MAC_RE = re.compile(r"([0-9a-f]{2}:){5}[0-9a-f]{2}\Z")
 # The lab name becomes a namespace name, a directory and an OVS mark.
@@ -207,8 +206,7 @@ def main():
     if bad:
         module.fail_json(msg="boot check: nodes without a valid MAC address: %s" % ", ".join(map(str, bad)))
     params["work_dir"] = os.path.join(params["work_dir"], params["lab"])
-    space = VlanNamespace(lambda argv: module.run_command(argv), pxe.namespace_name(params["lab"]),
-                          params["bridge"], pxe.port_name(params["lab"]), params["vlan"], params["lab"])
+    space = lab_namespace(module, params["lab"], params["bridge"], params["vlan"])
     problems = preflight(module, params, space)
     if problems:
         module.fail_json(msg="the boot check of lab %s cannot run, nothing was changed: %s"

@@ -38,7 +38,7 @@ options:
   power:
     description: Wanted power state; unset only reads it.
     type: str
-    choices: [on, off]
+    choices: ["on", "off"]
   bootdev:
     description: Wanted boot device; unset leaves it alone.
     type: str
@@ -66,7 +66,7 @@ options:
 extends_documentation_fragment:
   - labkit.tripleo.attributes
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

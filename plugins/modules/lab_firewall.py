@@ -55,7 +55,7 @@ extends_documentation_fragment:
 requirements:
   - firewalld running, and its Python bindings (C(python3-firewall)) on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

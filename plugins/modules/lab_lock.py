@@ -49,7 +49,7 @@ attributes:
     description: Has no diff mode.
     support: none
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

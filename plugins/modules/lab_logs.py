@@ -64,7 +64,7 @@ extends_documentation_fragment:
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -79,7 +79,7 @@ extends_documentation_fragment:
   - labkit.tripleo.lab_dir
   - labkit.tripleo.attributes
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""
@@ -176,8 +176,8 @@ def main():
     recorded = (record or {}).get("bmc_ports") or {}
     ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
     try:
-        new, changed = lab_record.updated_record(record, params["lab"], ports, params["places"],
-                                                  params["description"], params["controller"] or None)
+        new, changed = lab_record.updated_record(
+            record, params["lab"], ports, params["places"], params["description"], params["controller"] or None)
     except ValueError as exc:
         module.fail_json(msg="%s: %s" % (path, exc))
     if conflict:  # adopted: this controller is the lab's builder from now on

@@ -49,7 +49,7 @@ extends_documentation_fragment:
 requirements:
   - libvirt Python binding on the virthost; qcow2 disks (every disk the lab makes is)
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -83,10 +83,9 @@ options:
       - C(absent) powers off and undefines every domain that carries this lab's mark,
         listed or not, and nothing else, and removes the console log its definition names (with
         virtlogd's rotated copies). Disk files are left to M(labkit.tripleo.qcow2_disks).
-      - C(info) changes nothing and returns the listed domains as libvirt has them (their
-        NICs and MACs, whether they run); it fails when one is missing or not the lab's.
+      - M(labkit.tripleo.libvirt_domains_info) reads them without changing anything.
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
@@ -94,7 +93,7 @@ extends_documentation_fragment:
 requirements:
   - libvirt Python binding on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""
@@ -109,18 +108,11 @@ EXAMPLES = r"""
   labkit.tripleo.libvirt_domains:
     lab: mylab
     state: absent
-
-- name: Read the real MACs of the overcloud nodes
-  labkit.tripleo.libvirt_domains:
-    lab: "{{ lab_model.name }}"
-    vms: "{{ lab_model.nodes }}"
-    state: info
-  register: nodes_in_libvirt
 """
 
 RETURN = r"""
 domains:
-  description: One entry per VM (state=present or info) or per removed domain (state=absent).
+  description: One entry per VM (state=present) or per removed domain (state=absent).
   returned: always
   type: list
   elements: dict
@@ -138,8 +130,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
 from ansible_collections.labkit.tripleo.plugins.module_utils.console_log import remove_console_logs
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import (
-    domain_drift, domain_spec, domain_xml, parse_domain, restore_portgroups)
-from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of, with_mark
+    domain_drift, domain_spec, domain_xml, parse_domain)
+from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import with_mark
 
 
 def ensure_present(module, conn, params):
@@ -202,27 +194,6 @@ def ensure_present(module, conn, params):
     return results
 
 
-def read_info(module, conn, params):
-    problems, results = [], []
-    for vm in params["vms"]:
-        dom = libvirt_conn.lookup(conn.lookupByName, vm["name"])
-        if dom is None:
-            problems.append("%s (not defined)" % vm["name"])
-            continue
-        xml = libvirt_conn.inactive_xml(dom)
-        found = mark_of(xml)
-        if ownership.verdict(found, params) == ownership.FOREIGN:
-            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
-            continue
-        nics = restore_portgroups(libvirt_conn.nics(dom, []), vm.get("nics") or [], params["network"])
-        results.append({"name": vm["name"], "action": "unchanged", "drift": [], "active": bool(dom.isActive()),
-                        "console_log": parse_domain(xml)["console_log"], "nics": nics})
-    if problems:
-        module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
-                         % (params["lab"], ", ".join(problems)))
-    return results
-
-
 def remove_domain(module, dom):
     """Power off and undefine one of the lab's domains, with its console logs."""
     console_log = parse_domain(libvirt_conn.inactive_xml(dom))["console_log"]
@@ -250,7 +221,7 @@ def main():
             running=dict(type="list", elements="str", default=[]),
             nic_offloads=dict(type="bool", default=True),
             prune=dict(type="bool", default=False),
-            state=dict(type="str", choices=["present", "absent", "info"], default="present"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         required_if=[("state", "present", ("network",))],
         supports_check_mode=True,
@@ -260,9 +231,6 @@ def main():
         if module.params["state"] == "present":
             domains = ensure_present(module, conn, module.params)
             changed = any(d["action"] != "unchanged" for d in domains)
-        elif module.params["state"] == "info":
-            domains = read_info(module, conn, module.params)
-            changed = False
         else:
             domains = ensure_absent(module, conn, module.params)
             changed = bool(domains)

@@ -55,7 +55,7 @@ extends_documentation_fragment:
 requirements:
   - libvirt Python binding on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -47,7 +47,7 @@ extends_documentation_fragment:
 requirements:
   - genisoimage, mkisofs or xorriso on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -88,7 +88,7 @@ extends_documentation_fragment:
   - labkit.tripleo.attributes
   - labkit.tripleo.openstack_cli
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

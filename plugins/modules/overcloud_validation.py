@@ -58,7 +58,7 @@ extends_documentation_fragment:
 notes:
   - In check mode nothing is read (validation reads a live overcloud); the result says so.
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

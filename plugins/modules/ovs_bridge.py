@@ -65,7 +65,7 @@ extends_documentation_fragment:
 requirements:
   - ovs-vsctl and ip on the virthost, ovsdb-server and ovs-vswitchd running
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -71,7 +71,7 @@ extends_documentation_fragment:
 notes:
   - The file system must support user extended attributes (ext4, xfs and btrfs do).
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

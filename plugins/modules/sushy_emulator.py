@@ -29,7 +29,7 @@ description:
     served by another process is refused, and nothing is changed.
   - Under systemd it runs as the unit C(labkit-redfish-<lab>.service). Where PID 1 is not systemd
     (containers, CI runners) the module starts it as a detached process and keeps its pid in I(run_dir).
-  - C(state=info) only reads - every system must answer - and fails naming each one that does not.
+  - M(labkit.tripleo.redfish_systems_info) reads the systems of a running emulator.
   - Written for this collection because no collection manages sushy-tools, and the Redfish client
     modules of community.general (C(redfish_info), C(redfish_command)) always speak https and act on one
     system per call, while sushy-tools serves plain HTTP unless given a certificate.
@@ -85,9 +85,9 @@ options:
     type: int
     default: 30
   state:
-    description: C(present) configures, runs and checks it; C(absent) stops it and removes its files; C(info) only checks.
+    description: C(present) configures, runs and checks it; C(absent) stops it and removes its files.
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.attributes
@@ -96,7 +96,7 @@ requirements:
   - bcrypt (python3-bcrypt) and the libvirt binding on the virthost
   - sushy-tools in the virtualenv of I(command)
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""
@@ -109,14 +109,6 @@ EXAMPLES = r"""
     username: admin
     password: "{{ lab_bmc_password }}"
     command: /opt/labkit/sushy/bin/sushy-emulator
-
-- name: Every node answers through Redfish
-  labkit.tripleo.sushy_emulator:
-    lab: default
-    systems: [default-control-1, default-compute-1]
-    port: 8000
-    password: "{{ lab_bmc_password }}"
-    state: info
 
 - name: Stop it and remove its files
   labkit.tripleo.sushy_emulator:
@@ -146,7 +138,7 @@ changed_files:
   elements: str
 systems:
   description: Each served system as Redfish reports it; empty in check mode when the emulator would be (re)started.
-  returned: state=present or state=info
+  returned: state=present
   type: list
   elements: dict
   sample:
@@ -249,9 +241,9 @@ def main():
             log_dir=dict(type="path", default="/var/log/labkit"),
             supervisor=dict(type="str", choices=["auto", "systemd", "process"], default="auto"),
             timeout=dict(type="int", default=30),
-            state=dict(type="str", choices=["present", "absent", "info"], default="present"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
-        required_if=[("state", "present", ("password",)), ("state", "info", ("password",))],
+        required_if=[("state", "present", ("password",))],
         supports_check_mode=True,
     )
     params = module.params
@@ -259,12 +251,6 @@ def main():
     if state == "absent":
         result = ensure_absent(module, params)
         module.exit_json(changed=result["action"] != "unchanged", **result)
-    if state == "info":
-        systems, failures = read_systems(params)
-        url = redfish.base_url(params["address"], params["port"])
-        if failures:
-            module.fail_json(msg="Redfish systems not answering: %s" % "; ".join(failures), systems=systems, url=url)
-        module.exit_json(changed=False, systems=systems, url=url, action="unchanged")
     if sushy_config.bcrypt is None:
         module.fail_json(msg="the bcrypt Python library is missing on the virthost (python3-bcrypt)",
                          exception=sushy_config.BCRYPT_IMPORT_ERROR)

@@ -76,7 +76,7 @@ notes:
 requirements:
   - VirtualBMC (vbmc and a running vbmcd) on the virthost
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""
@@ -105,7 +105,6 @@ bmcs:
     - {name: control-1, address: 127.0.0.1, port: 7001, action: added, status: running}
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -115,7 +114,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils.vbmc import (
 
 
 def ensure_present(module, vbmc, params):
-    config_dir = os.path.expanduser(params["config_dir"])
+    config_dir = params["config_dir"]
     current = vbmc.list()
     wanted = set(b["name"] for b in params["bmcs"])
     marks = dict((name, mark_of_bmc(config_dir, name)) for name in current)
@@ -171,10 +170,10 @@ def lab_domains(module, params):
 
 
 def ensure_absent(module, vbmc, params):
-    config_dir = os.path.expanduser(params["config_dir"])
+    config_dir = params["config_dir"]
     current = vbmc.list()
     marks = dict((name, mark_of_bmc(config_dir, name)) for name in current)
-    ours, to_mark, _, _ = classify(current, set(), marks, params, lab_domains(module, params))
+    ours, to_mark, _foreign, _unwanted = classify(current, set(), marks, params, lab_domains(module, params))
     results = []
     for name in sorted(ours | to_mark):
         if not module.check_mode:

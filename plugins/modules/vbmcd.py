@@ -48,7 +48,7 @@ notes:
   - In check mode, when VirtualBMC is not installed yet, the answer is not checked (there is
     nothing to ask), and the result says so.
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

@@ -34,7 +34,7 @@ options:
 extends_documentation_fragment:
   - labkit.tripleo.attributes
 author:
-  - labkit.tripleo contributors
+  - labkit.tripleo contributors (@labkit-tripleo)
 """
 
 EXAMPLES = r"""

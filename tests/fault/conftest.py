@@ -66,7 +66,7 @@ def ansible(playbook, lab_file, *args):
 def run(playbook, lab_file, *args):
     argv, env = ansible(playbook, lab_file, *args)
     proc = subprocess.run(argv, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -153,7 +153,7 @@ def lab_state(lab=LAB_NAME):
         if owner is not None and owner.get("lab") == lab:
             domains[dom.name()] = macs
     conn.close()
-    out = subprocess.run([VBMC, "list", "-f", "json"], stdout=subprocess.PIPE, universal_newlines=True).stdout
+    out = subprocess.run([VBMC, "list", "-f", "json"], stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
     bmcs = dict((row["Domain name"], int(row["Port"])) for row in json.loads(out or "[]"))
     images = sorted(f for f in os.listdir(IMAGES) if lab in f)
     record_dir = os.path.join(RECORDS, lab)
@@ -175,7 +175,7 @@ def lab_ports_open():
     found = []
     for flag in ([], ["--permanent"]):
         out = subprocess.run(["firewall-cmd"] + flag + ["--list-all-zones"], stdout=subprocess.PIPE,
-                             universal_newlines=True).stdout
+                             universal_newlines=True, check=False).stdout
         zone = None
         for line in out.splitlines():
             if line and not line[0].isspace():

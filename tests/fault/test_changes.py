@@ -18,7 +18,7 @@ def _build(tmp_path, lab, name):
 def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(fault_lab):
     tmp_path = fault_lab
     lab = base_lab()
-    _, first = _build(tmp_path, lab, "1.yml")
+    _unused, first = _build(tmp_path, lab, "1.yml")
     assert sorted(first["domains"]) == ["ifault-a", "ifault-b", "ifault-c"]
     assert first["bmcs"] == {"ifault-a": 7401, "ifault-b": 7402, "ifault-c": 7403}
 
@@ -38,7 +38,7 @@ def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(faul
     # A node inserted at the front takes the lowest free port, not the first node's.
     inserted = copy.deepcopy(removed)
     inserted["nodes"].insert(0, dict(copy.deepcopy(removed["nodes"][0]), name="ifault-new"))
-    _, third = _build(tmp_path, inserted, "3.yml")
+    _unused, third = _build(tmp_path, inserted, "3.yml")
     count("faults injected")
     assert third["bmcs"] == {"ifault-new": 7401, "ifault-b": 7402, "ifault-c": 7403}
     for name in ("ifault-b", "ifault-c"):
@@ -54,7 +54,7 @@ def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(faul
     assert changed_tasks(out) == ["labkit.tripleo.lab : Read the lab record (BMC ports kept by node name)",
                                   "labkit.tripleo.lab_summary : Write the lab summary",
                                   "labkit.tripleo.instackenv : Write instackenv.json"], out[-4000:]
-    out, _ = _build(tmp_path, swapped, "4.yml")
+    out, _unused = _build(tmp_path, swapped, "4.yml")
     assert changed_count(out) == 0, out[-4000:]
     assert fourth["domains"] == third["domains"] and fourth["bmcs"] == third["bmcs"]
     count("faults survived")
@@ -109,7 +109,7 @@ def _places():
                          for part in d.XMLDesc(0).split("<source network=")[1:]))
     conn.close()
     bridges = [b for b in subprocess.run(["ovs-vsctl", "list-br"], stdout=subprocess.PIPE,
-                                         universal_newlines=True).stdout.split() if b.startswith("ifault")]
+                                         universal_newlines=True, check=False).stdout.split() if b.startswith("ifault")]
     disks = dict((d, sorted(f for f in os.listdir(d) if "ifault" in f)) for d in (IMAGES, ALT_IMAGES)
                  if os.path.isdir(d))
     return {"networks": networks, "domain_networks": sources, "bridges": bridges, "disks": disks}
@@ -171,7 +171,7 @@ def test_lab_renamed_is_refused_on_the_old_labs_objects_and_torn_down_from_its_r
         env = dict(os.environ, ANSIBLE_NOCOLOR="1")
         proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "playbooks/teardown.yml",
                                "-e", "teardown_lab_from_record=%s" % name], cwd=str(REPO), env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         return proc.returncode, proc.stdout
 
     rc, out = teardown_from_record("../../etc")

@@ -18,7 +18,7 @@ FOREIGN_IDENTICAL = 'rule family="ipv4" source address="127.0.0.2/32" port port=
 
 def firewall_cmd(*args):
     proc = subprocess.run(["firewall-cmd"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     return proc.returncode, proc.stdout.strip()
 
 
@@ -106,7 +106,7 @@ def test_teardown_after_the_zone_changed_in_the_description(fault_lab, tmp_path,
 
 
 def firewalld_pid():
-    out = subprocess.run(["pgrep", "-f", "firewalld"], stdout=subprocess.PIPE, universal_newlines=True).stdout
+    out = subprocess.run(["pgrep", "-f", "firewalld"], stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
     pids = [int(p) for p in out.split() if int(p) != os.getpid()]
     assert pids, "firewalld is not running"
     return pids[0]

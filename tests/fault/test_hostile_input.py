@@ -70,7 +70,7 @@ def host_before():
     return _host()
 
 
-@pytest.mark.parametrize("dotted, value, field", HOSTILE, ids=["%s=%r" % (d, v)[:60] for d, v, _ in HOSTILE])
+@pytest.mark.parametrize("dotted, value, field", HOSTILE, ids=["%s=%r" % (d, v)[:60] for d, v, _unused in HOSTILE])
 def test_hostile_input_is_refused_naming_the_field_before_any_change(tmp_path, host_before, dotted, value, field):
     lab = base_lab()
     if dotted.startswith("tripleo."):

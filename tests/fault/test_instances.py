@@ -33,10 +33,10 @@ def marks():
     finally:
         conn.close()
     ports = subprocess.run(["ovs-vsctl", "--if-exists", "list-ports", BRIDGE], stdout=subprocess.PIPE,
-                           universal_newlines=True).stdout.split()
+                           universal_newlines=True, check=False).stdout.split()
     for table, name in [("Bridge", BRIDGE)] + [("Port", port) for port in ports]:
         ids = subprocess.run(["ovs-vsctl", "--if-exists", "get", table, name, "external_ids"],
-                             stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+                             stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout.strip()
         if ids:
             pairs = dict(item.split("=", 1) for item in ids.strip("{}").replace('"', "").split(", ") if item)
             found["%s %s" % (table, name)] = (pairs.get("labkit-lab"), pairs.get("labkit-instance"))
@@ -73,7 +73,7 @@ def strip_instances():
     finally:
         conn.close()
     ports = subprocess.run(["ovs-vsctl", "list-ports", BRIDGE], stdout=subprocess.PIPE,
-                           universal_newlines=True).stdout.split()
+                           universal_newlines=True, check=False).stdout.split()
     for table, name in [("Bridge", BRIDGE)] + [("Port", port) for port in ports]:
         subprocess.run(["ovs-vsctl", "--if-exists", "remove", table, name, "external_ids", "labkit-instance"],
                        check=True)

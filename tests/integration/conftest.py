@@ -43,7 +43,7 @@ def playbook(playbook, *args):
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), playbook, "-i", "inventories/default"]
                           + list(args), cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     return proc.returncode, proc.stdout
 
 

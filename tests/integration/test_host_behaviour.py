@@ -29,7 +29,7 @@ def ipmitool(port, *command):
     password = (REPO / "artifacts" / "itest" / "bmc-password").read_text().strip()
     return subprocess.run(["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p", str(port), "-U", "admin", "-E"]
                           + list(command), env=dict(os.environ, IPMI_PASSWORD=password),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
 
 
 @pytest.fixture
@@ -111,13 +111,13 @@ def test_ipmitool_module_check_mode_reads_but_never_switches(built):
                        "username": "admin", "password": password, "power": "on"})
     base = [str(REPO / ".venv/bin/ansible"), "localhost", "-i", "inventories/default", "-m",
             "labkit.tripleo.ipmitool", "-a", args]
-    proc = subprocess.run(base + ["--check"], cwd=str(REPO), stdout=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(base + ["--check"], cwd=str(REPO), stdout=subprocess.PIPE, universal_newlines=True, check=False)
     assert proc.returncode == 0 and "CHANGED" in proc.stdout, proc.stdout
     assert password not in proc.stdout
     conn = libvirt.open("qemu:///system")
     assert not conn.lookupByName("itest-control-1").isActive()
     try:
-        proc = subprocess.run(base, cwd=str(REPO), stdout=subprocess.PIPE, universal_newlines=True)
+        proc = subprocess.run(base, cwd=str(REPO), stdout=subprocess.PIPE, universal_newlines=True, check=False)
         assert proc.returncode == 0, proc.stdout
         assert conn.lookupByName("itest-control-1").isActive()
     finally:

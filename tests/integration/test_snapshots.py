@@ -23,14 +23,14 @@ def snapshot(built, action, name=None):
 
 def qemu_io(command):
     return subprocess.run(["qemu-io", "-f", "qcow2", "-c", command, DISK], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True)
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
 
 
 def ipmitool(port, *command):
     password = (REPO / "artifacts" / "itest" / "bmc-password").read_text().strip()
     return subprocess.run(["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p", str(port), "-U", "admin", "-E"]
                           + list(command), env=dict(os.environ, IPMI_PASSWORD=password),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
 
 
 def state(name):

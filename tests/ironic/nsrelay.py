@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Relays TCP and UDP between the host's network namespace and a test namespace.
 
 The bare-metal tests run Ironic inside a namespace on the lab's provisioning VLAN (the

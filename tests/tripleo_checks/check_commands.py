@@ -5,14 +5,13 @@ Input: a JSON list of argv lists on stdin (each starting with "openstack").
 Output: a JSON list, one parsed namespace (or an error) per command.
 """
 import contextlib
+import importlib.util
 import io
 import json
 import sys
 from unittest import mock
 
-try:
-    import netifaces  # noqa: F401
-except ImportError:
+if importlib.util.find_spec("netifaces") is None:
     # tripleoclient 20's undercloud module imports netifaces, which has no wheel for this
     # Python; only the install step uses it, never the argument parser read here.
     sys.modules["netifaces"] = mock.MagicMock()

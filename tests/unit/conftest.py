@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 
 COLLECTIONS = Path(__file__).resolve().parents[2] / "collections"
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
+# The tests' shared helpers (module_harness, lab_description, the fakes in test_libvirt_conn...)
+# are imported by name: ansible-test units imports test files as modules of their package, so
+# their directory is not on sys.path by itself.
+for path in (COLLECTIONS, Path(__file__).resolve().parent):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 BASE_LAB = {
     "name": "mylab",

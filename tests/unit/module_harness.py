@@ -32,10 +32,10 @@ def run_main(monkeypatch, module, args, check_mode=False, commands=None, bin_dir
                 self.fail_json(msg=err, cmd=argv, rc=rc)
             return rc, out, err
 
-        def get_bin_path(self, name, required=False, opt_dirs=None):
+        def get_bin_path(self, arg, required=False, opt_dirs=None):
             if bin_dir is None:
-                return super(HarnessedModule, self).get_bin_path(name, required=required, opt_dirs=opt_dirs)
-            return "%s/%s" % (bin_dir, name)
+                return super(HarnessedModule, self).get_bin_path(arg, required=required, opt_dirs=opt_dirs)
+            return "%s/%s" % (bin_dir, arg)
 
         def warn(self, warning):
             warnings.append(warning)

@@ -9,10 +9,9 @@ def test_console_tail_reads_like_the_screen():
            "Press Ctrl-B...\b \b\b \bnet0: 52:54:00:00:00:01 using virtio-net\r\n"
            "\x1b[0;1miPXE 1.0.0\x1b[0m -- Open Source\r\n\r\n"
            "Configuring (net0 52:54:00:00:00:01)...... No configuration methods\r\nNo bootable device.\r\n")
-    assert console_log.console_tail(raw) == ["SeaBIOS (version 1.16.2)", "Press Ctrl-B.net0: 52:54:00:00:00:01 using virtio-net",
-                                     "iPXE 1.0.0 -- Open Source",
-                                     "Configuring (net0 52:54:00:00:00:01)...... No configuration methods",
-                                     "No bootable device."]
+    assert console_log.console_tail(raw) == [
+        "SeaBIOS (version 1.16.2)", "Press Ctrl-B.net0: 52:54:00:00:00:01 using virtio-net", "iPXE 1.0.0 -- Open Source",
+        "Configuring (net0 52:54:00:00:00:01)...... No configuration methods", "No bootable device."]
     assert console_log.console_tail(raw, lines=1) == ["No bootable device."]
 
 

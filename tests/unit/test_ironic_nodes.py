@@ -47,7 +47,7 @@ def test_a_matching_node_needs_nothing_but_a_password_it_was_never_given():
     want = ir.wanted_nodes(INSTACKENV)["c-1"]
     texts, args, add, remove = ir.differences(ironic("c-1"), ["52:54:00:aa:00:01"], want, "pw1")
     assert (texts, args, add, remove) == ([], [], [], [])
-    texts, args, _, _ = ir.differences(ironic("c-1"), ["52:54:00:aa:00:01"], want, None)
+    texts, args, _unused, _unused = ir.differences(ironic("c-1"), ["52:54:00:aa:00:01"], want, None)
     assert texts == ["BMC password"] and args == ["--driver-info", "ipmi_password=pw1"]
 
 
@@ -62,7 +62,7 @@ def test_a_moved_bmc_and_changed_macs_are_set_and_reported():
 
 def test_a_changed_driver_resets_interfaces_and_sets_every_field():
     want = ir.wanted_nodes(INSTACKENV)["r-1"]
-    texts, args, _, _ = ir.differences(ironic("r-1"), ["52:54:00:aa:00:02"], want, "pw2")
+    texts, args, _unused, _unused = ir.differences(ironic("r-1"), ["52:54:00:aa:00:02"], want, "pw2")
     assert texts[0] == "driver ipmi -> redfish" and "BMC password" in texts
     assert args[:3] == ["--driver", "redfish", "--reset-interfaces"]
     assert "redfish_address=http://127.0.0.1:8000" in args and "redfish_password=pw2" in args
@@ -110,8 +110,8 @@ def test_a_mac_moved_between_nodes_is_deleted_before_it_is_created_again():
 def test_an_unmarked_node_gets_the_mark_and_nothing_else_when_it_matches():
     wanted = ir.wanted_nodes(INSTACKENV)
     cli = Ports({"uuid-c-1": {"52:54:00:aa:00:01": "port-a"}})
-    commands, refreshed = ir.refresh_commands(cli, {"c-1": ironic("c-1")}, ["c-1"], wanted,
-                                               {"c-1": {"password": "pw1"}}, "lab", "i1")
+    commands, refreshed = ir.refresh_commands(
+        cli, {"c-1": ironic("c-1")}, ["c-1"], wanted, {"c-1": {"password": "pw1"}}, "lab", "i1")
     assert commands == [["baremetal", "node", "set", "uuid-c-1"] + ir.mark_args("lab", "i1")]
     assert refreshed == {}
 

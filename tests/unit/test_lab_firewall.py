@@ -35,7 +35,7 @@ def test_rich_rule_text_is_what_firewalld_itself_prints():
     import pathlib
     import subprocess
     system_python = "/usr/bin/python3"
-    if subprocess.run([system_python, "-c", "import firewall.core.rich"]).returncode != 0:
+    if subprocess.run([system_python, "-c", "import firewall.core.rich"], check=False).returncode != 0:
         pytest.skip("python3-firewall is not installed")
     rules = [fw.rich_rule(r) for r in fw.wanted_rules("public", ["7001-7003/udp", "623/udp"],
                                                       ["192.0.2.0/24", "fd00::1/128", "127.0.0.1/32"])]
@@ -50,7 +50,7 @@ def test_fresh_lab_claims_and_adds_in_both_layers():
     wanted = fw.wanted_rules("public", ["7001-7002/udp"], [])
     plan = fw.plan(wanted, [], {"public": zone()})
     assert plan["claim"] == wanted and plan["owned"] == wanted
-    assert sorted(layer for layer, _ in plan["add"]) == ["permanent", "runtime"] and not plan["remove"]
+    assert sorted(layer for layer, _unused in plan["add"]) == ["permanent", "runtime"] and not plan["remove"]
 
 
 def test_converged_lab_changes_nothing():
@@ -87,7 +87,7 @@ def test_a_foreign_identical_rule_is_neither_claimed_nor_removed():
 def test_an_owned_rule_missing_from_one_layer_is_completed():
     wanted = fw.wanted_rules("public", ["7001/udp"], [])
     plan = fw.plan(wanted, wanted, {"public": zone(ports=[("7001", "udp")], runtime_only=True)})
-    assert [layer for layer, _ in plan["add"]] == ["permanent"]
+    assert [layer for layer, _unused in plan["add"]] == ["permanent"]
 
 
 def test_teardown_removes_owned_rules_of_every_zone():

@@ -362,7 +362,7 @@ def test_identity_survives_list_changes(lab, change):
     assert len(set(ports)) == len(ports)
     if change == "insert at front":
         # The newcomer takes the lowest free port, not node 0's.
-        assert new["new-node"][1] == max(p for _, p in old.values() if p) + 1
+        assert new["new-node"][1] == max(p for _unused, p in old.values() if p) + 1
 
 
 def test_mac_collision_is_refused_naming_both_vms(lab, monkeypatch):

@@ -15,13 +15,13 @@ def random_lab(seed):
     rng = random.Random(seed)
 
     def word():
-        return "".join(rng.choice(string.ascii_lowercase) for _ in range(6))
+        return "".join(rng.choice(string.ascii_lowercase) for _count in range(6))
     vlans = rng.sample(range(2, 4000), 5)
     portgroups = [{"name": "pg-" + word(), "vlan": vlans[0]}, {"name": "pg-" + word(), "vlan": vlans[1]},
                   {"name": "pg-" + word(), "trunk": vlans[2:]}]
     nodes = [{"name": "n-" + word(), "profile": rng.choice(["control", "compute", "ceph-storage"]), "vcpus": 1,
               "memory_mb": 512, "disk_gb": 1, "nics": [portgroups[0]["name"]] + rng.sample(
-                  [pg["name"] for pg in portgroups[1:]], rng.randint(0, 2))} for _ in range(rng.randint(3, 7))]
+                  [pg["name"] for pg in portgroups[1:]], rng.randint(0, 2))} for _count in range(rng.randint(3, 7))]
     return {"name": "l-" + word(), "network": {"name": "net-" + word(), "bridge": "br" + word(),
                                                "host_vlan": vlans[0], "portgroups": portgroups},
             "bmc": {"port_start": rng.randint(2000, 9000)},
@@ -32,8 +32,9 @@ def random_lab(seed):
 
 def summary_of(lab):
     model = normalize(lab)
-    domains = [{"name": vm["name"], "active": False, "nics": [{"portgroup": n["portgroup"], "mac": n["mac"]}
-                                                               for n in vm["nics"]]} for vm in model["vms"]]
+    domains = [{"name": vm["name"], "active": False,
+                "nics": [{"portgroup": n["portgroup"], "mac": n["mac"]} for n in vm["nics"]]}
+               for vm in model["vms"]]
     return model, lab_filters.lab_summary(model, domains, VIRTHOST, "virthost-x", "/a")
 
 

@@ -15,11 +15,11 @@ def test_first_run_has_no_stale_place():
 
 
 def test_a_renamed_place_is_stale_until_cleaned():
-    record, _ = lab_record.updated_record(None, "lab", {}, PLACES)
+    record, _unused = lab_record.updated_record(None, "lab", {}, PLACES)
     renamed, changed = lab_record.updated_record(record, "lab", {}, dict(PLACES, network="net-b"))
     assert changed and renamed["stale_places"] == {"network": ["net-a"]}
     # A second rename keeps the first old name until it is cleaned.
-    again, _ = lab_record.updated_record(renamed, "lab", {}, dict(PLACES, network="net-c"))
+    again, _unused = lab_record.updated_record(renamed, "lab", {}, dict(PLACES, network="net-c"))
     assert again["stale_places"] == {"network": ["net-a", "net-b"]}
     cleaned, changed = lab_record.forget_stale(again, {"network": ["net-a", "net-b"]})
     assert changed and "stale_places" not in cleaned
@@ -27,17 +27,17 @@ def test_a_renamed_place_is_stale_until_cleaned():
 
 
 def test_a_place_renamed_back_is_current_not_stale():
-    record, _ = lab_record.updated_record(None, "lab", {}, PLACES)
-    renamed, _ = lab_record.updated_record(record, "lab", {}, dict(PLACES, bridge="br-b"))
-    back, _ = lab_record.updated_record(renamed, "lab", {}, PLACES)
+    record, _unused = lab_record.updated_record(None, "lab", {}, PLACES)
+    renamed, _unused = lab_record.updated_record(record, "lab", {}, dict(PLACES, bridge="br-b"))
+    back, _unused = lab_record.updated_record(renamed, "lab", {}, PLACES)
     assert back["stale_places"] == {"bridge": ["br-b"]}
 
 
 def test_an_unchanged_run_changes_nothing_and_cleaning_keeps_other_keys():
-    record, _ = lab_record.updated_record(None, "lab", {"n": 7001}, PLACES)
+    record, _unused = lab_record.updated_record(None, "lab", {"n": 7001}, PLACES)
     assert lab_record.updated_record(record, "lab", {"n": 7001}, PLACES) == (record, False)
-    two, _ = lab_record.updated_record(record, "lab", {}, dict(PLACES, bridge="br-b", images_dir="/srv/images"))
-    left, _ = lab_record.forget_stale(two, {"bridge": ["br-a"]})
+    two, _unused = lab_record.updated_record(record, "lab", {}, dict(PLACES, bridge="br-b", images_dir="/srv/images"))
+    left, _unused = lab_record.forget_stale(two, {"bridge": ["br-a"]})
     assert left["stale_places"] == {"images_dir": ["/var/lib/libvirt/images"]}
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """libvirt_domains: what the module decides on top of libvirt_domain_xml and libvirt_conn - define,
 redefine on drift, stamp the mark, refuse another lab's domain before any change, prune, start,
-remove the lab's domains with their console logs and nothing else, read them back. libvirt is
+remove the lab's domains with their console logs and nothing else. libvirt is
 FakeLibvirt with FakeConnection (test_libvirt_conn.py); no daemon is opened."""
 import pytest
 
@@ -113,20 +113,3 @@ def test_absent_removes_every_domain_of_the_lab_and_nothing_else(tmp_path):
     check = FakeConnection(domain(vm("a")))
     assert actions(libvirt_domains.ensure_absent(FakeModule(check_mode=True), check, PARAMS)) == [("a", "removed")]
     assert check.undefined() == []
-
-
-def test_info_reads_the_domains_back_and_fails_naming_missing_or_foreign_ones():
-    bridged = domain(vm("n1"), active=True)
-    mac = vm("n1")["nics"][0]["mac"]
-    bridged.live = ("<domain type='qemu'><name>n1</name><vcpu>2</vcpu><devices>"
-                    "<interface type='bridge'><mac address='%s'/>"
-                    "<source bridge='ovs-br1'/><target dev='vnet0'/></interface></devices></domain>" % mac)
-    conn = FakeConnection(bridged, domain(vm("n2"), lab="otherlab"))
-    results = libvirt_domains.read_info(FakeModule(), conn, params(vms=[vm("n1")]))
-    assert results == [{"name": "n1", "action": "unchanged", "drift": [], "active": True, "console_log": None,
-                        "nics": [{"mac": mac, "network": "ovs-network-1", "portgroup": "access-100",
-                                  "target": "vnet0", "offloads": True}]}]
-    with pytest.raises(Failed) as failed:
-        libvirt_domains.read_info(FakeModule(), conn, params(vms=[vm("n1"), vm("n2"), vm("n3")]))
-    assert failed.value.args[0]["msg"] == ("domains of lab 'mylab' not found as expected: n2 (owner: lab otherlab, "
-                                           "instance i-1), n3 (not defined). Build the host side first (site.yml).")

@@ -141,9 +141,9 @@ def fake_libvirt(monkeypatch):
     return fake
 
 
-def lab_network(lab="mylab", instance="i-1", bridge="ovs-br1", portgroups=PORTGROUPS, **kwargs):
+def lab_network(lab="mylab", instance="i-1", bridge="ovs-br1", portgroups=None, **kwargs):
     """The network as this collection defines it (the mark, bridge mode, Open vSwitch)."""
-    return FakeNetwork(lx.network_xml(lab, "ovs-network-1", bridge, portgroups,
+    return FakeNetwork(lx.network_xml(lab, "ovs-network-1", bridge, PORTGROUPS if portgroups is None else portgroups,
                                       uuid="c0ffee00-0000-4000-8000-000000000001", instance=instance), **kwargs)
 
 
@@ -210,7 +210,7 @@ RENAME = "Rename lab.network.name or remove that network"
 
 @pytest.mark.parametrize("make, owner, remedy", [
     (lambda: lab_network(lab="otherlab"), "lab otherlab, instance i-1", RENAME),
-    (lambda: other_network(), "none", RENAME),
+    (other_network, "none", RENAME),
     (lambda: lab_network(instance="i-2"), "lab mylab, instance i-2", "take it over with -e lab_adopt=true"),
 ], ids=["other-lab", "unmarked", "other-instance"])
 def test_a_network_the_lab_did_not_make_is_refused(make, owner, remedy):
@@ -343,12 +343,12 @@ def test_an_update_refused_in_both_orders_is_an_error():
 # ----------------------------------------------------------------- absent
 
 @pytest.mark.parametrize("make, adopt, removed", [
-    (lambda: lab_network(), False, True),
+    (lab_network, False, True),
     (lambda: lab_network(instance=None), False, True),       # marked before marks held an instance
     (lambda: lab_network(instance="i-2"), True, True),       # taken over
     (lambda: lab_network(instance="i-2"), False, False),     # another lab of the same name
     (lambda: lab_network(lab="otherlab"), True, False),
-    (lambda: other_network(), False, False),
+    (other_network, False, False),
 ], ids=["ours", "mark-without-instance", "adopted", "other-instance", "other-lab", "unmarked"])
 def test_absent_removes_only_the_labs_own_network(make, adopt, removed):
     net = make()

@@ -71,7 +71,7 @@ class FakeIronic(object):
             target = by_uuid[args[3]]
             for flag, value in zip(args[4::2], args[5::2]):
                 assert flag in ("--extra", "--driver-info"), args
-                key, _, text = value.partition("=")
+                key, _unused, text = value.partition("=")
                 if flag == "--extra":
                     target["extra"][key] = text
                 elif not key.endswith("_password"):  # Ironic never shows a password
@@ -134,11 +134,11 @@ def test_teardown_deletes_the_labs_nodes_and_leaves_a_foreign_one(monkeypatch):
 
 def test_teardown_in_check_mode_and_of_an_empty_ironic_deletes_nothing(monkeypatch):
     ironic = FakeIronic([node("c-1", extra=MARK)])
-    kind, result, _ = run_main(monkeypatch, ironic, check_mode=True, state="absent")
+    kind, result, _unused = run_main(monkeypatch, ironic, check_mode=True, state="absent")
     assert kind == "exit" and result["changed"] is True
     assert result["commands"] == [["baremetal", "node", "delete", "c-1"]]
     assert ironic.writes() == []
-    kind, result, _ = run_main(monkeypatch, FakeIronic(), state="absent")
+    kind, result, _unused = run_main(monkeypatch, FakeIronic(), state="absent")
     assert kind == "exit" and result["changed"] is False and result["commands"] == [] and result["left"] == []
 
 
@@ -147,7 +147,7 @@ def test_teardown_in_check_mode_and_of_an_empty_ironic_deletes_nothing(monkeypat
 def test_a_lab_in_line_with_instackenv_is_left_alone(monkeypatch, instackenv):
     ironic_nodes.remember_import(instackenv, INSTACKENV)
     ironic = in_line()
-    kind, result, _ = run_main(monkeypatch, ironic, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv)
     assert kind == "exit" and result["changed"] is False and result["commands"] == [] and result["refreshed"] == {}
     assert [n["name"] for n in result["nodes"]] == ["c-1", "r-1"]
     assert all("last_error" not in n for n in result["nodes"])
@@ -159,7 +159,7 @@ def test_a_changed_bmc_port_is_refreshed_read_back_and_remembered(monkeypatch, i
     ironic = in_line()
     ironic.nodes["c-1"]["driver_info"]["ipmi_port"] = 7009
     os.chmod(ironic_nodes.imported_path(instackenv), 0o644)
-    kind, result, _ = run_main(monkeypatch, ironic, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv)
     assert kind == "exit" and result["changed"] is True
     assert result["refreshed"] == {"c-1": ["ipmi_port 7009 -> 7001"]}
     assert result["commands"] == [["baremetal", "node", "set", "uuid-c-1", "--driver-info", "ipmi_port=7001"]]
@@ -180,7 +180,7 @@ def test_a_refresh_ironic_does_not_take_fails_naming_what_still_differs(monkeypa
             return 0, "", ""
         return real(argv)
 
-    kind, result, _ = run_main(monkeypatch, ignoring_sets, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ignoring_sets, instackenv=instackenv)
     assert kind == "fail" and result["changed"] is True
     assert result["msg"] == "Ironic still differs from instackenv.json after the refresh: c-1: ipmi_port 7009 -> 7001"
 
@@ -189,7 +189,7 @@ def test_a_missing_node_is_imported_marked_inspected_and_provided(monkeypatch, i
     ironic = in_line()
     del ironic.nodes["r-1"]
     del ironic.ports["52:54:00:aa:00:02"]
-    kind, result, _ = run_main(monkeypatch, ironic, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv)
     assert kind == "exit" and result["changed"] is True
     writes = ironic.writes()
     assert writes[0] == ["baremetal", "node", "set", "uuid-c-1", "--driver-info", "ipmi_password=pw1"]
@@ -210,7 +210,7 @@ def test_check_mode_predicts_the_import_without_making_it(monkeypatch, instacken
     ironic_nodes.remember_import(instackenv, INSTACKENV)
     ironic = in_line()
     del ironic.nodes["r-1"]
-    kind, result, _ = run_main(monkeypatch, ironic, check_mode=True, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ironic, check_mode=True, instackenv=instackenv)
     assert kind == "exit" and result["changed"] is True
     assert result["commands"] == [["overcloud", "node", "import", instackenv], ["baremetal", "node", "inspect", "r-1"],
                                   ["overcloud", "node", "provide", "r-1"]]
@@ -220,7 +220,7 @@ def test_check_mode_predicts_the_import_without_making_it(monkeypatch, instacken
 def test_a_foreign_node_named_like_a_lab_node_is_refused_before_any_change(monkeypatch, instackenv):
     ironic = in_line()
     ironic.nodes["r-1"]["extra"] = {"labkit_lab": "lab", "labkit_instance": "i0"}
-    kind, result, _ = run_main(monkeypatch, ironic, instackenv=instackenv)
+    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv)
     assert kind == "fail" and ironic.writes() == []
     assert result["msg"] == ("Ironic holds nodes named like the lab's that are not the lab's: r-1 belongs to another "
                              "instance of lab lab (i0); nothing was changed. Delete or rename them, or rename the "
@@ -228,12 +228,12 @@ def test_a_foreign_node_named_like_a_lab_node_is_refused_before_any_change(monke
 
 
 def test_a_node_instackenv_does_not_describe_is_refused(monkeypatch, instackenv):
-    kind, result, _ = run_main(monkeypatch, in_line(), instackenv=instackenv, nodes=["c-1", "z-9"])
+    kind, result, _unused = run_main(monkeypatch, in_line(), instackenv=instackenv, nodes=["c-1", "z-9"])
     assert kind == "fail" and result["msg"] == "instackenv.json has no node z-9"
 
 
 def test_an_instackenv_that_is_not_json_is_refused(monkeypatch, tmp_path):
     path = tmp_path / "instackenv.json"
     path.write_text("{not json")
-    kind, result, _ = run_main(monkeypatch, in_line(), instackenv=str(path))
+    kind, result, _unused = run_main(monkeypatch, in_line(), instackenv=str(path))
     assert kind == "fail" and result["msg"].startswith("instackenv.json is not JSON: ")

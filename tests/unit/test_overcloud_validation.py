@@ -71,8 +71,8 @@ def test_ovn_deployments_are_judged_by_ovn_agents():
               + [agent(k, h) for h in ("overcloud-novacompute-0", "overcloud-novacompute-1")
                  for k in v.COMPUTE_AGENTS_OVN])
     ovs = {h: {"bridges": ["br-ex", "br-int"], "interfaces": []} for h in IPS}
-    result = v.validate(NODES, SERVERS, agents, ovs, [{"name": "private", "mtu": 1442,
-                                                        "provider:network_type": "geneve"}], expected_mtu=1442)
+    networks = [{"name": "private", "mtu": 1442, "provider:network_type": "geneve"}]
+    result = v.validate(NODES, SERVERS, agents, ovs, networks, expected_mtu=1442)
     assert result["mechanism"] == "ovn" and failures(result) == []
 
 

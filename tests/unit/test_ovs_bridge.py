@@ -59,8 +59,9 @@ def ovs_tables(bridges):
 MARK = {"labkit-lab": "mylab", "labkit-instance": "i-1"}
 
 
-def built_bridge(ids=MARK, datapath_type="system", trunks=(100, 101, 102), host_tag=100):
+def built_bridge(ids=None, datapath_type="system", trunks=(100, 101, 102), host_tag=100):
     """ovs-br1 as this lab builds it: the uplink eth1 trunking, the host port tagged."""
+    ids = MARK if ids is None else ids
     return {"name": "ovs-br1", "datapath_type": datapath_type, "ids": ids, "ports": [
         {"name": "ovs-br1", "type": "internal"},
         {"name": "eth1", "trunks": list(trunks), "ids": ids},

@@ -25,8 +25,8 @@ def test_a_run_writes_junit_timings_history_picture_and_page(tmp_path):
     summary["vms"][1]["power"] = "on"
     (tmp_path / "lab.json").write_text(json.dumps(summary))
     node = summary["vms"][1]["name"]
-    (tmp_path / "boot-check.json").write_text(json.dumps({"nodes": [{"name": node, "ok": False,
-                                                                      "error": "no DHCP request"}]}))
+    boot_check = {"nodes": [{"name": node, "ok": False, "error": "no DHCP request"}]}
+    (tmp_path / "boot-check.json").write_text(json.dumps(boot_check))
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / ("console-%s.log" % node)).write_text("SeaBIOS")
     rows, record = _run(failed=True)

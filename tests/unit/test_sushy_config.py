@@ -185,8 +185,8 @@ def test_the_keeper_is_a_unit_or_a_detached_process(tmp_path):
     assert unit.name == "systemd" and unit.unit == "labkit-redfish-lab1.service"
     assert unit.unit_text == sushy_config.render_unit(params, "/etc/labkit/lab1/redfish/emulator.conf")
     process = sushy_config.keeper(RecordingModule(), params, "/etc/labkit/lab1/redfish/emulator.conf", "process")
-    assert process.name == "process" and process.argv == [PARAMS["command"], "--config",
-                                                         "/etc/labkit/lab1/redfish/emulator.conf"]
+    config = "/etc/labkit/lab1/redfish/emulator.conf"
+    assert process.name == "process" and process.argv == [PARAMS["command"], "--config", config]
     assert process.pid_file == str(tmp_path / "run" / "redfish-lab1.pid")
     assert process.log_file == str(tmp_path / "log" / "redfish-lab1.log")
     assert process.is_ours("sushy-emulator\0--config\0/etc/labkit/lab1/redfish/emulator.conf\0")

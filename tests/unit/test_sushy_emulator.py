@@ -104,7 +104,7 @@ def test_absent_removes_the_labs_files_and_empty_directories_only(tmp_path, monk
     params = lab_params(tmp_path)
     assert sushy_emulator.ensure_absent(RecordingModule(), params) == {
         "url": "http://127.0.0.1:8000", "action": "unchanged", "supervisor": None}
-    directory, config_path, _ = sushy_config.paths(params["config_dir"], "lab1")
+    directory, config_path, _unused = sushy_config.paths(params["config_dir"], "lab1")
     sushy_config.make_private_dir(directory)
     service.write_private(config_path, sushy_config.render_config(params, "/x", set()))
     (tmp_path / "etc" / "lab2").mkdir()

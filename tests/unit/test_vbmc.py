@@ -124,14 +124,15 @@ def test_vbmc_classify_ours_to_mark_foreign_and_unwanted():
 def test_vbmc_classify_adopt_takes_over_another_instance():
     marks = {"twin": ("lab", "i-2"), "stranger": ("other", "i-2")}
     current = {"twin": _row("127.0.0.1", 7001), "stranger": _row("127.0.0.1", 7002)}
-    _, to_mark, foreign, _ = vbmc.classify(current, {"twin", "stranger"}, marks,
-                                           {"lab": "lab", "instance": "i-1", "adopt": True}, set())
+    _ours, to_mark, foreign, _unwanted = vbmc.classify(
+        current, {"twin", "stranger"}, marks, {"lab": "lab", "instance": "i-1", "adopt": True}, set())
     assert to_mark == {"twin"} and foreign == ["stranger (owner: lab other, instance i-2)"]
 
 
 def test_vbmc_a_foreign_unmarked_bmc_named_like_a_node_is_refused():
-    _, _, foreign, _ = vbmc.classify({"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": (None, None)},
-                                     {"lab": "lab", "instance": "i-1", "adopt": False}, set())
+    _ours, _to_mark, foreign, _unwanted = vbmc.classify(
+        {"node": _row("127.0.0.1", 7001)}, {"node"}, {"node": (None, None)},
+        {"lab": "lab", "instance": "i-1", "adopt": False}, set())
     assert foreign == ["node (owner: none; its domain is not this lab's)"]
 
 

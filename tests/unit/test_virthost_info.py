@@ -20,7 +20,7 @@ def test_svm_with_dev_kvm_is_kvm_and_names_svm():
 
 
 def test_nested_off_is_mentioned():
-    _, reason, _ = virthost_info.choose_domain_type("auto", {"vmx"}, True, False)
+    _unused, reason, _unused = virthost_info.choose_domain_type("auto", {"vmx"}, True, False)
     assert "nested virtualisation is off" in reason
 
 

@@ -1,0 +1,97 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: labkit.tripleo contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: redfish_systems_info
+short_description: Every listed system answers a Redfish BMC, read in one call
+version_added: "0.3.0"
+description:
+  - Reads C(/redfish/v1/Systems/<name>) of each listed system (its Id and power state) from the
+    lab's Redfish emulator; changes nothing.
+  - Fails naming each system that does not answer, with the URL asked and why.
+  - Written for this collection because C(community.general.redfish_info) always speaks https and
+    reads one system per call, while the lab's sushy-tools emulator serves plain HTTP unless given a
+    certificate.
+options:
+  systems:
+    description: Names of the systems (the lab's overcloud nodes' libvirt domains).
+    type: list
+    elements: str
+    default: []
+  address:
+    description: Address the emulator listens on.
+    type: str
+    default: 127.0.0.1
+  port:
+    description: TCP port the emulator listens on.
+    type: int
+    default: 8000
+  username:
+    description: Redfish user name.
+    type: str
+    default: admin
+  password:
+    description: Redfish password. Never logged.
+    type: str
+    required: true
+extends_documentation_fragment:
+  - labkit.tripleo.attributes
+author:
+  - labkit.tripleo contributors (@labkit-tripleo)
+"""
+
+EXAMPLES = r"""
+- name: Every node answers through Redfish
+  labkit.tripleo.redfish_systems_info:
+    systems: [default-control-1, default-compute-1]
+    port: 8000
+    password: "{{ lab_bmc_password }}"
+"""
+
+RETURN = r"""
+url:
+  description: Base URL of the Redfish service.
+  returned: always
+  type: str
+  sample: http://127.0.0.1:8000
+systems:
+  description: Each system that answered, as Redfish reports it.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: control-1, id: 4c4d6f1e-0000-4000-8000-000000000001, path: /redfish/v1/Systems/control-1, power_state: "Off"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.labkit.tripleo.plugins.module_utils import redfish
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            systems=dict(type="list", elements="str", default=[]),
+            address=dict(type="str", default="127.0.0.1"),
+            port=dict(type="int", default=8000),
+            username=dict(type="str", default="admin"),
+            password=dict(type="str", required=True, no_log=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    url = redfish.base_url(params["address"], params["port"])
+    systems, failures = redfish.read_systems(params["address"], params["port"], params["username"],
+                                             params["password"], params["systems"])
+    if failures:
+        module.fail_json(msg="Redfish systems not answering: %s" % "; ".join(failures), systems=systems, url=url)
+    module.exit_json(changed=False, systems=systems, url=url)
+
+
+if __name__ == "__main__":
+    main()
