@@ -69,6 +69,10 @@ class CallbackModule(CallbackBase):
         # A play's own task (the lock, a closing message), or a role's argument check (which runs
         # even when the role's tasks do not), says nothing about a phase unless it fails.
         counts = phase is not None and task.action not in ARGUMENT_CHECKS
+        # site.yml's rescue fails the run again after a phase failed: that failure is already logged.
+        if task.vars.get("lab_report_reraise"):
+            self.task_phase[task._uuid] = (None, False)
+            return
         self.task_phase[task._uuid] = (self.log.task_started(phase, time.time()), counts)
 
     def v2_playbook_on_task_start(self, task, is_conditional):
@@ -98,6 +102,8 @@ class CallbackModule(CallbackBase):
             self.log.task_done(self._phase_of(result), "skipped", time.time())
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
+        if result._task._uuid in self.task_phase and self.task_phase[result._task._uuid][0] is None:
+            return
         if ignore_errors:
             if self._counts(result):
                 self.log.task_done(self._phase_of(result), "ok", time.time())

@@ -35,6 +35,8 @@ BUILD_PHASES = tuple(name for name, _roles in PHASES)
 # Plays that set lab_report_phase run as one phase of their own, listed before the build.
 PLAY_PHASES = ("teardown", "collect", "snapshot")
 _PHASE_OF_ROLE = dict((role, phase) for phase, roles in PHASES for role in roles)
+# The logs gathered when a phase failed (site.yml's rescue) are the collect phase, as in collect.yml.
+_PHASE_OF_ROLE["lab_logs"] = "collect"
 
 
 def phase_of_role(role_name):
@@ -92,10 +94,15 @@ class PhaseLog(object):
         self.finished = when
 
     def results(self):
-        """One row per phase that ran, then every build phase that did not, in build order."""
-        ran = [p for p in self.order if p in PLAY_PHASES] + [p for p in BUILD_PHASES if p in self.phases]
+        """One row per phase: the plays run before the build (a rebuild's teardown), the build phases
+        in build order (those not run marked skipped), then what ran after them (the logs a failed
+        phase had collected)."""
+        first_build = min([self.order.index(p) for p in BUILD_PHASES if p in self.phases] or [len(self.order)])
+        before = [p for p in self.order[:first_build] if p in PLAY_PHASES]
+        after = [p for p in self.order[first_build:] if p in PLAY_PHASES]
+        ran = before + [p for p in BUILD_PHASES if p in self.phases]
         rows = []
-        for name in ran + [p for p in BUILD_PHASES if p not in self.phases]:
+        for name in ran + [p for p in BUILD_PHASES if p not in self.phases] + after:
             entry = self.phases.get(name)
             if entry is None:
                 after = self.failed_phase is not None and BUILD_PHASES.index(name) > _build_index(self.failed_phase)

@@ -143,6 +143,16 @@ def test_a_failed_phase_is_named_and_the_phases_after_it_are_skipped(tmp_path):
         messages = dict((name, m) for name, _s, m in rows)
         for phase in ("firewall", "verify", "instackenv", "deploy", "validate"):
             assert status[phase] == "skipped" and messages[phase] == "not run: phase bmc failed before it", rows
+        # rebuild.yml gathered the logs before it stopped: the last case of the report.
+        assert rows[-1][:2] == ("collect", "passed"), rows
+        artifacts = REPO / "artifacts" / "itestrf"
+        logs = artifacts / "logs"
+        for vm in ("itestrf-control-1", "itestrf-compute-1"):
+            assert "<name>%s</name>" % vm in (logs / "domains" / ("%s.xml" % vm)).read_text()
+            assert (logs / "consoles" / ("%s.log" % vm)).exists() or vm in (logs / "missing.txt").read_text()
+        assert "<name>itestrf-net</name>" in (logs / "network" / "itestrf-net.xml").read_text()
+        password = (artifacts / "bmc-password").read_text().strip()
+        assert password and [p for p in logs.rglob("*") if p.is_file() and password in p.read_text(errors="replace")] == []
     finally:
         holder.close()
         rc, out = playbook("playbooks/teardown.yml", "-e", "@%s" % rf_lab)

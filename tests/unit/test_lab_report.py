@@ -63,6 +63,19 @@ def test_teardown_comes_first_then_the_build():
     assert lab_report.built_something(log.results())
 
 
+def test_logs_collected_after_a_failed_phase_come_last_and_leave_the_failure_its_own():
+    assert lab_report.phase_of_role("labkit.tripleo.lab_logs") == "collect"
+    built = [(phase, "ok", "t", None) for phase in ("description", "virthost", "network", "disks", "domains")]
+    log = run([("teardown", "ok", "remove", None)] + built
+              + [("bmc", "failed", "Create the BMCs", "port in use"), ("collect", "ok", "Gather", None)])
+    rows = log.results()
+    names = [r["name"] for r in rows]
+    assert names[0] == "teardown" and names[-1] == "collect" and names[1:-1] == list(lab_report.BUILD_PHASES)
+    statuses = dict((r["name"], r["status"]) for r in rows)
+    assert statuses["bmc"] == "failed" and statuses["collect"] == "passed" and statuses["firewall"] == "skipped"
+    assert "phase bmc FAILED" in lab_report.summary_lines("lab", rows, "/a")[0]
+
+
 def test_junit_has_one_case_per_phase_with_failure_and_skips():
     log = run([("description", "ok", "lab", None), ("virthost", "failed", "Install", "no package foo\nmore")])
     rows = log.results()
