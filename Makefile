@@ -50,5 +50,6 @@ test: unit sanity lint integration fault molecule
 bench: daemons
 	$(BIN)/python bench/host_build.py $(ARGS)
 	$(BIN)/python bench/bmc_types.py
+	$(BIN)/python bench/snapshots.py
 	tests/ironic/setup
 	$(BIN)/python bench/bare_metal.py

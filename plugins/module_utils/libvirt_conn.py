@@ -22,6 +22,10 @@ except ImportError:
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
 
+# The uri option of every module that talks to libvirt (doc fragment labkit.tripleo.libvirt).
+URI_OPTION = dict(type="str", default="qemu:///system")
+
+
 def connect(module, uri):
     """Open ``uri`` read-write or fail the module with the reason."""
     if libvirt is None:

@@ -18,6 +18,16 @@ import time
 from ansible.module_utils.urls import open_url
 
 
+# Where the lab's Redfish emulator answers, for which systems: the options of the modules that run
+# or read it (doc fragment labkit.tripleo.redfish).
+SERVICE_ARGS = dict(
+    systems=dict(type="list", elements="str", default=[]),
+    address=dict(type="str", default="127.0.0.1"),
+    port=dict(type="int", default=8000),
+    username=dict(type="str", default="admin"),
+)
+
+
 def base_url(address, port):
     """sushy-tools serves plain HTTP; an IPv6 address goes in brackets."""
     host = "[%s]" % address if ":" in address else address

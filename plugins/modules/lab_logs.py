@@ -24,10 +24,6 @@ description:
   - Written for this collection because gathering a lab's state is a dozen commands whose
     outputs must all be scrubbed of the BMC password before they leave the host.
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   vms:
     description: The lab's VMs, each with C(name) and C(console_log).
     type: list
@@ -61,6 +57,7 @@ options:
     type: path
     required: true
 extends_documentation_fragment:
+  - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 author:
@@ -130,7 +127,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            uri=dict(type="str", default="qemu:///system"),
+            uri=libvirt_conn.URI_OPTION,
             vms=dict(type="list", elements="dict", required=True),
             network=dict(type="str", required=True),
             bridge=dict(type="str", required=True),

@@ -26,10 +26,6 @@ description:
   - Written for this collection because C(community.libvirt) snapshots one domain per call and
     knows no lab, and C(virsh snapshot-create-as) per VM saves them at different moments.
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   vms:
     description: Names of the lab's VMs (the undercloud and every node).
     type: list
@@ -44,6 +40,7 @@ options:
     description: The snapshot's name (required but with I(action=list)).
     type: str
 extends_documentation_fragment:
+  - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 requirements:
@@ -191,7 +188,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            uri=dict(type="str", default="qemu:///system"),
+            uri=libvirt_conn.URI_OPTION,
             vms=dict(type="list", elements="str", required=True),
             action=dict(type="str", choices=list(lab_snapshots.ACTIONS), default="list"),
             name=dict(type="str"),

@@ -39,10 +39,6 @@ description:
     reports a define as changed in check mode when nothing changes, and fails when
     undefining a missing domain.
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   network:
     description: The libvirt network the NICs attach to. Required with I(state=present).
     type: str
@@ -88,6 +84,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 requirements:
@@ -214,7 +211,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            uri=dict(type="str", default="qemu:///system"),
+            uri=libvirt_conn.URI_OPTION,
             network=dict(type="str"),
             domain_type=dict(type="str", choices=["kvm", "qemu"], default="kvm"),
             vms=dict(type="list", elements="dict", default=[]),

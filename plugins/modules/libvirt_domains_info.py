@@ -19,10 +19,6 @@ description:
   - Later phases read the domains here, not from the domains phase's result, so each phase's tag
     runs alone.
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   vms:
     description:
       - The VMs to read, as the lab model lists them; C(name) and C(nics) (C(portgroup), C(mac))
@@ -36,6 +32,7 @@ options:
         VirtualBMC redefined the domain from its live XML) gets its portgroup from I(vms) by MAC.
     type: str
 extends_documentation_fragment:
+  - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 requirements:
@@ -75,7 +72,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            uri=dict(type="str", default="qemu:///system"),
+            uri=libvirt_conn.URI_OPTION,
             vms=dict(type="list", elements="dict", default=[]),
             network=dict(type="str"),
         ),

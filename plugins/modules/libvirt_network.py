@@ -24,10 +24,6 @@ description:
     A network of the same name without that mark, or with another instance's, is never modified
     or removed; the module fails instead.
 options:
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   name:
     description: Network name.
     type: str
@@ -50,6 +46,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 requirements:
@@ -194,7 +191,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            uri=dict(type="str", default="qemu:///system"),
+            uri=libvirt_conn.URI_OPTION,
             name=dict(type="str", required=True),
             bridge=dict(type="str"),
             portgroups=dict(type="list", elements="dict", default=[]),

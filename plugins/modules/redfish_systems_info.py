@@ -19,28 +19,12 @@ description:
     reads one system per call, while the lab's sushy-tools emulator serves plain HTTP unless given a
     certificate.
 options:
-  systems:
-    description: Names of the systems (the lab's overcloud nodes' libvirt domains).
-    type: list
-    elements: str
-    default: []
-  address:
-    description: Address the emulator listens on.
-    type: str
-    default: 127.0.0.1
-  port:
-    description: TCP port the emulator listens on.
-    type: int
-    default: 8000
-  username:
-    description: Redfish user name.
-    type: str
-    default: admin
   password:
     description: Redfish password. Never logged.
     type: str
     required: true
 extends_documentation_fragment:
+  - labkit.tripleo.redfish
   - labkit.tripleo.attributes
 author:
   - labkit.tripleo contributors (@labkit-tripleo)
@@ -76,10 +60,7 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import redfish
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            systems=dict(type="list", elements="str", default=[]),
-            address=dict(type="str", default="127.0.0.1"),
-            port=dict(type="int", default=8000),
-            username=dict(type="str", default="admin"),
+            redfish.SERVICE_ARGS,
             password=dict(type="str", required=True, no_log=True),
         ),
         supports_check_mode=True,

@@ -34,23 +34,6 @@ description:
     modules of community.general (C(redfish_info), C(redfish_command)) always speak https and act on one
     system per call, while sushy-tools serves plain HTTP unless given a certificate.
 options:
-  systems:
-    description: Names of the libvirt domains the emulator serves (the lab's overcloud nodes).
-    type: list
-    elements: str
-    default: []
-  address:
-    description: Address the emulator listens on.
-    type: str
-    default: 127.0.0.1
-  port:
-    description: TCP port the emulator listens on.
-    type: int
-    default: 8000
-  username:
-    description: Redfish user name.
-    type: str
-    default: admin
   password:
     description: Redfish password. Never logged; stored only as a bcrypt hash.
     type: str
@@ -90,6 +73,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - labkit.tripleo.redfish
   - labkit.tripleo.attributes
   - labkit.tripleo.owner
 requirements:
@@ -229,10 +213,6 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             ownership.OWNER_ARGS,
-            systems=dict(type="list", elements="str", default=[]),
-            address=dict(type="str", default="127.0.0.1"),
-            port=dict(type="int", default=8000),
-            username=dict(type="str", default="admin"),
             password=dict(type="str", no_log=True),
             libvirt_uri=dict(type="str", default="qemu:///system"),
             command=dict(type="path", default="sushy-emulator"),
@@ -242,6 +222,7 @@ def main():
             supervisor=dict(type="str", choices=["auto", "systemd", "process"], default="auto"),
             timeout=dict(type="int", default=30),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            **redfish.SERVICE_ARGS
         ),
         required_if=[("state", "present", ("password",))],
         supports_check_mode=True,
