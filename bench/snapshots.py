@@ -53,7 +53,8 @@ def playbook(name, lab_file, *extra):
 def snapshot(lab_file, action):
     wall, out = playbook("playbooks/snapshot.yml", lab_file, "-e", "snapshot_action=%s" % action,
                          "-e", "snapshot_name=bench")
-    found = re.search(r"%s bench: .* in ([0-9.]+) s" % action, out)
+    # The debug line may be folded by the YAML output: any whitespace before "in".
+    found = re.search(r"%s bench: [^']*?\s+in\s+([0-9.]+) s" % action, out)
     if not found:
         sys.exit("no timing in the output of %s:\n%s" % (action, out[-2000:]))
     return float(found.group(1)), wall
