@@ -6,8 +6,9 @@ its description): the virthost, the Open vSwitch bridge, each portgroup with its
 VM wired to its portgroups (MACs on the wires), the undercloud marked, each node's BMC.
 
 Graphviz lays the graph out; this file only says what is connected to what. Every node of
-the graph has a stable id (``vm:<name>``, ``pg:<name>``, ``bridge``), which Graphviz writes
-as the SVG element's title, so tests and tools find things in the picture by name.
+the graph has a stable id (``vm/<name>``, ``pg/<name>``, ``bridge``), which Graphviz writes
+as the SVG element's title, so tests and tools find things in the picture by name. No id holds a
+colon: in an edge, Graphviz reads ``a:b`` as port ``b`` of node ``a``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -47,15 +48,15 @@ def graph(summary):
                   shape="box3d")
         for portgroup in network["portgroups"]:
             provisioning = portgroup["name"] == network.get("provisioning_portgroup")
-            host.node("pg:%s" % portgroup["name"], portgroup_label(portgroup) + ("\n(provisioning)" if provisioning else ""),
+            host.node("pg/%s" % portgroup["name"], portgroup_label(portgroup) + ("\n(provisioning)" if provisioning else ""),
                       shape="hexagon", style="filled", fillcolor="#e8f0fe" if provisioning else "#f1f3f4")
-            host.edge("pg:%s" % portgroup["name"], "bridge")
+            host.edge("pg/%s" % portgroup["name"], "bridge")
         for vm in summary["vms"]:
             undercloud = vm.get("role") == "undercloud"
-            host.node("vm:%s" % vm["name"], vm_label(vm), style="rounded,filled",
+            host.node("vm/%s" % vm["name"], vm_label(vm), style="rounded,filled",
                       fillcolor="#fce8b2" if undercloud else "#e6f4ea", penwidth="2" if undercloud else "1")
             for nic in vm.get("nics", []):
-                host.edge("vm:%s" % vm["name"], "pg:%s" % nic["portgroup"], label=nic["mac"])
+                host.edge("vm/%s" % vm["name"], "pg/%s" % nic["portgroup"], label=nic["mac"])
     return picture
 
 
