@@ -31,6 +31,13 @@ options:
       - The libvirt network the lab's NICs are on; a NIC libvirt reports only as a bridge port (after
         VirtualBMC redefined the domain from its live XML) gets its portgroup from I(vms) by MAC.
     type: str
+  missing_ok:
+    description:
+      - List a VM whose domain is not defined in RV(missing) instead of failing. A check run needs
+        this, since the domains phase before it only said what it would define.
+      - A domain of another lab still fails the call.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - labkit.tripleo.libvirt
   - labkit.tripleo.attributes
@@ -51,6 +58,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+missing:
+  description: The listed VMs whose domain is not defined (only with I(missing_ok)).
+  returned: success
+  type: list
+  elements: str
+  sample: [compute-2]
 domains:
   description: One entry per listed VM, in the order given.
   returned: success
@@ -75,6 +88,7 @@ def main():
             uri=libvirt_conn.URI_OPTION,
             vms=dict(type="list", elements="dict", default=[]),
             network=dict(type="str"),
+            missing_ok=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -84,10 +98,17 @@ def main():
         domains, problems = libvirt_conn.read_domains(conn, params["vms"], params, params["network"])
     except libvirt_conn.libvirt.libvirtError as exc:
         module.fail_json(msg="libvirt error: %s" % exc)
+    read = set(d["name"] for d in domains)
+    missing = [vm["name"] for vm in params["vms"] if vm["name"] not in read
+               and "%s (not defined)" % vm["name"] in problems]
+    if params["missing_ok"]:
+        problems = [p for p in problems if p not in ["%s (not defined)" % name for name in missing]]
+    else:
+        missing = []
     if problems:
         module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
                          % (params["lab"], ", ".join(problems)))
-    module.exit_json(changed=False, domains=domains)
+    module.exit_json(changed=False, domains=domains, missing=missing)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ def bridged_node():
     return node
 
 
-def run(monkeypatch, conn, vms):
+def run(monkeypatch, conn, vms, **args):
     monkeypatch.setattr(libvirt_conn, "libvirt", FakeLibvirt(conn))
     return run_main(monkeypatch, libvirt_domains_info,
-                    {"lab": "mylab", "instance": "i-1", "network": "ovs-network-1", "vms": vms})
+                    dict({"lab": "mylab", "instance": "i-1", "network": "ovs-network-1", "vms": vms}, **args))
 
 
 def test_the_domains_are_read_back_with_their_portgroups(monkeypatch):
@@ -42,3 +42,12 @@ def test_missing_and_foreign_domains_are_named(monkeypatch):
     assert kind == "fail"
     assert result["msg"] == ("domains of lab 'mylab' not found as expected: n2 (owner: lab otherlab, "
                              "instance i-1), n3 (not defined). Build the host side first (site.yml).")
+
+
+def test_a_check_run_lists_the_domains_not_defined_yet_but_still_refuses_a_foreign_one(monkeypatch):
+    conn = FakeConnection(bridged_node(), domain(vm("n2"), lab="otherlab"))
+    kind, result, _warnings = run(monkeypatch, conn, [vm("n1"), vm("n3")], missing_ok=True)
+    assert kind == "exit" and [d["name"] for d in result["domains"]] == ["n1"] and result["missing"] == ["n3"]
+    kind, result, _warnings = run(monkeypatch, conn, [vm("n1"), vm("n2"), vm("n3")], missing_ok=True)
+    assert kind == "fail" and result["msg"] == ("domains of lab 'mylab' not found as expected: n2 (owner: lab "
+                                                "otherlab, instance i-1). Build the host side first (site.yml).")
