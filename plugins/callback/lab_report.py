@@ -55,6 +55,7 @@ class CallbackModule(CallbackBase):
         self.lab = None
         self.artifacts_dir = None
         self.task_phase = {}
+        self.reraises = set()
 
     def v2_playbook_on_start(self, playbook):
         if self.playbook is None:
@@ -71,7 +72,7 @@ class CallbackModule(CallbackBase):
         counts = phase is not None and task.action not in ARGUMENT_CHECKS
         # site.yml's rescue fails the run again after a phase failed: that failure is already logged.
         if task.vars.get("lab_report_reraise"):
-            self.task_phase[task._uuid] = (None, False)
+            self.reraises.add(task._uuid)
             return
         self.task_phase[task._uuid] = (self.log.task_started(phase, time.time()), counts)
 
@@ -102,7 +103,7 @@ class CallbackModule(CallbackBase):
             self.log.task_done(self._phase_of(result), "skipped", time.time())
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        if result._task._uuid in self.task_phase and self.task_phase[result._task._uuid][0] is None:
+        if result._task._uuid in self.reraises:
             return
         if ignore_errors:
             if self._counts(result):

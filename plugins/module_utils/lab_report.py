@@ -98,11 +98,11 @@ class PhaseLog(object):
         in build order (those not run marked skipped), then what ran after them (the logs a failed
         phase had collected)."""
         first_build = min([self.order.index(p) for p in BUILD_PHASES if p in self.phases] or [len(self.order)])
-        before = [p for p in self.order[:first_build] if p in PLAY_PHASES]
-        after = [p for p in self.order[first_build:] if p in PLAY_PHASES]
-        ran = before + [p for p in BUILD_PHASES if p in self.phases]
+        plays_before = [p for p in self.order[:first_build] if p in PLAY_PHASES]
+        plays_after = [p for p in self.order[first_build:] if p in PLAY_PHASES]
+        ran = plays_before + [p for p in BUILD_PHASES if p in self.phases]
         rows = []
-        for name in ran + [p for p in BUILD_PHASES if p not in self.phases] + after:
+        for name in ran + [p for p in BUILD_PHASES if p not in self.phases] + plays_after:
             entry = self.phases.get(name)
             if entry is None:
                 after = self.failed_phase is not None and BUILD_PHASES.index(name) > _build_index(self.failed_phase)

@@ -99,24 +99,25 @@ def undefine(dom):
 
 
 def read_domains(conn, vms, params, network=None):
-    """The listed VMs' domains as libvirt has them: returns (domains, problems).
+    """The listed VMs' domains as libvirt has them: returns (domains, missing, foreign).
 
     Each domain: name, whether it runs, its console log and NICs (MAC, portgroup; the portgroup
     taken from the VM's description where libvirt reports only the network ``network``).
-    problems name each VM whose domain is missing or not the lab's.
+    missing: the names of the VMs with no domain; foreign: "name (owner: ...)" of each VM whose
+    domain is not the lab's.
     """
-    problems, domains = [], []
+    domains, missing, foreign = [], [], []
     for vm in vms:
         dom = lookup(conn.lookupByName, vm["name"])
         if dom is None:
-            problems.append("%s (not defined)" % vm["name"])
+            missing.append(vm["name"])
             continue
         xml = inactive_xml(dom)
         found = mark_of(xml)
         if ownership.verdict(found, params) == ownership.FOREIGN:
-            problems.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
+            foreign.append("%s (owner: %s)" % (vm["name"], ownership.describe(*found)))
             continue
         domains.append({"name": vm["name"], "active": bool(dom.isActive()),
                         "console_log": parse_domain(xml)["console_log"],
                         "nics": restore_portgroups(nics(dom, []), vm.get("nics") or [], network)})
-    return domains, problems
+    return domains, missing, foreign

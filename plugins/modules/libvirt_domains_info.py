@@ -95,16 +95,10 @@ def main():
     params = module.params
     conn = libvirt_conn.connect(module, params["uri"])
     try:
-        domains, problems = libvirt_conn.read_domains(conn, params["vms"], params, params["network"])
+        domains, missing, foreign = libvirt_conn.read_domains(conn, params["vms"], params, params["network"])
     except libvirt_conn.libvirt.libvirtError as exc:
         module.fail_json(msg="libvirt error: %s" % exc)
-    read = set(d["name"] for d in domains)
-    missing = [vm["name"] for vm in params["vms"] if vm["name"] not in read
-               and "%s (not defined)" % vm["name"] in problems]
-    if params["missing_ok"]:
-        problems = [p for p in problems if p not in ["%s (not defined)" % name for name in missing]]
-    else:
-        missing = []
+    problems = foreign if params["missing_ok"] else foreign + ["%s (not defined)" % name for name in missing]
     if problems:
         module.fail_json(msg="domains of lab %r not found as expected: %s. Build the host side first (site.yml)."
                          % (params["lab"], ", ".join(problems)))
