@@ -17,6 +17,7 @@ def test_every_system_answers(monkeypatch):
     assert kind == "exit" and result["changed"] is False and result["url"] == "http://[::1]:8001"
     assert [(s["name"], s["id"], s["power_state"]) for s in result["systems"]] == [
         ("n1", "uuid-n1", "Off"), ("n2", "uuid-n2", "Off")]
+    assert result["unverified"] == []
 
 
 def test_a_system_not_answering_fails_the_call_naming_it(monkeypatch):
@@ -25,6 +26,16 @@ def test_a_system_not_answering_fails_the_call_naming_it(monkeypatch):
     assert kind == "fail" and [s["name"] for s in result["systems"]] == ["n1"]
     assert result["msg"] == ("Redfish systems not answering: n2 (http://[::1]:8001/redfish/v1/Systems/n2): "
                              "Connection refused")
+
+
+def test_check_mode_lists_a_system_not_answering_instead_of_failing(monkeypatch):
+    # A check run's BMC phase started or reconfigured nothing, so an emulator the real run would
+    # fix first may still refuse; the check run reports it rather than failing on it.
+    monkeypatch.setattr(redfish, "request", answering(down=("n2",)))
+    kind, result, warnings = run_main(monkeypatch, redfish_systems_info, ARGS, check_mode=True)
+    assert kind == "exit" and [s["name"] for s in result["systems"]] == ["n1"]
+    assert result["unverified"] == ["n2 (http://[::1]:8001/redfish/v1/Systems/n2): Connection refused"]
+    assert len(warnings) == 1 and "n2" in warnings[0] and "secret" not in warnings[0]
 
 
 def test_the_password_is_required(monkeypatch):
