@@ -8,7 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import time
+
+from ansible.module_utils.basic import remove_values
 
 # Passing through these, the node is still on its way.
 BUSY_STATES = ("verifying", "inspecting", "inspect wait", "cleaning", "clean wait")
@@ -134,10 +137,12 @@ CLI_ARGS = dict(
 class Cli(object):
     """Runs ``openstack`` with the environment of an rc file (stackrc on an undercloud)."""
 
-    def __init__(self, module, command, rc_file):
+    def __init__(self, module, command, rc_file, log_path=None):
         self.module = module
         self.command = command
         self.env = {}
+        self.log_path = log_path
+        self.logged = False
         if rc_file:
             # The rc file is shell; let bash evaluate it and report the environment it leaves.
             rc, out, err = module.run_command(["bash", "-c", 'set -a; . "$1" >/dev/null; env -0', "_", rc_file])
@@ -151,10 +156,26 @@ class Cli(object):
 
     def run(self, *args, **kwargs):
         rc, out, err = self.module.run_command([self.command] + list(args), environ_update=self.env)
+        if kwargs.get("log"):
+            self.log("$ openstack %s\n%s%s[rc %d]\n" % (" ".join(args), out, err, rc))
         if rc != 0 and kwargs.get("check", True):
             self.module.fail_json(msg="openstack %s failed (rc %d): %s" % (" ".join(args[:3]), rc,
                                                                            _last_lines(err or out)))
         return rc, out, err
+
+    def log(self, text):
+        """Append ``text`` to the log file, which this run starts afresh; every value the module
+        keeps out of its own logs (the BMC passwords) is masked before it is written."""
+        if not self.log_path:
+            return
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if self.logged else os.O_TRUNC)
+        fd = os.open(self.log_path, flags, 0o600)
+        os.fchmod(fd, 0o600)  # a file left by an older run may have had wider rights
+        with os.fdopen(fd, "w") as stream:
+            if not self.logged:
+                stream.write("# %s\n" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+            stream.write(remove_values(text, self.module.no_log_values))
+        self.logged = True
 
     def nodes(self):
         _rc, out, _err = self.run("baremetal", "node", "list", "--long", "-f", "json")

@@ -67,3 +67,43 @@ class Archive(object):
     def bytes(self):
         self.tar.close()
         return self.buffer.getvalue()
+
+
+# What the TripleO phases leave in the lab's directory on the undercloud (lab.tripleo.workdir):
+# each run's log and the one before it.
+UNDERCLOUD_LOGS = ("undercloud-install.log", "undercloud-install.log.1", "overcloud-node-import.log",
+                   "overcloud-deploy.log", "overcloud-deploy.log.1")
+# A log of this kind is always there once its phase ran; the others only sometimes.
+UNDERCLOUD_EXPECTED = ("undercloud-install.log", "overcloud-node-import.log", "overcloud-deploy.log")
+
+
+def ironic_report(nodes, names):
+    """What Ironic says of each of the lab's nodes (rows of ``baremetal_cli.node_rows``), in the
+    lab's order: the JSON document and a text of one line per node with its last error."""
+    rows, lines = [], []
+    for name in names:
+        node = nodes.get(name)
+        if node is None:
+            rows.append({"name": name, "registered": False})
+            lines.append("%s: not registered in Ironic" % name)
+            continue
+        row = {"name": name, "registered": True}
+        keys = ("uuid", "provision_state", "power_state", "driver", "last_error", "inspected", "instance_uuid")
+        row.update((key, node.get(key)) for key in keys)
+        rows.append(row)
+        error = ("; last error: %s" % row["last_error"]) if row["last_error"] else ""
+        lines.append("%s: %s, %s%s" % (name, row["provision_state"], row["power_state"], error))
+    return rows, "\n".join(lines) + "\n"
+
+
+def password_file_values(text):
+    """The values of a TripleO passwords file (``tripleo-undercloud-passwords.yaml``: one
+    ``  Name: value`` line each under ``parameter_defaults``), to be scrubbed; read without a YAML
+    library, which an undercloud's module interpreter may lack. Values shorter than six
+    characters (flags, counts) are not secrets and would mask every such word in the logs."""
+    values = []
+    for line in text.splitlines():
+        match = re.match(r"^\s+[A-Za-z0-9_]+:\s*['\"]?([^'\"\s]+)['\"]?\s*$", line)
+        if match and len(match.group(1)) >= 6:
+            values.append(match.group(1))
+    return values

@@ -46,6 +46,13 @@ options:
     description: The lab's instance id (from its record), in C(extra/labkit_instance); empty to match any instance.
     type: str
     default: ""
+  log:
+    description:
+      - File that each run which changes Ironic starts afresh (mode 0600) with every command it ran,
+        the command's output and, on failure, which nodes did not reach which state; the BMC
+        passwords masked. What C(playbooks/collect.yml) gathers from the undercloud as the import log.
+      - Unset, nothing is written.
+    type: path
   instackenv:
     description:
       - Path of instackenv.json on the undercloud. Required with I(state=present); with
@@ -149,13 +156,14 @@ def main():
             expected=dict(type="list", elements="dict", default=[]),
             provide=dict(type="bool", default=True),
             timeout=dict(type="int", default=1800),
+            log=dict(type="path"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         required_if=[("state", "present", ("instackenv",))],
         supports_check_mode=True,
     )
     p = module.params
-    cli = Cli(module, p["openstack"], p["rc_file"])
+    cli = Cli(module, p["openstack"], p["rc_file"], log_path=p["log"])
     try:
         doc = read_instackenv(p["instackenv"])
         last_doc = read_instackenv(imported_path(p["instackenv"])) if p["instackenv"] else None
@@ -195,7 +203,7 @@ def main():
         commands, refreshed = refresh_commands(cli, nodes, ours + adopt, wanted, last, p["lab"], p["instance"])
         if commands and not module.check_mode:
             for command in commands:
-                cli.run(*command)
+                cli.run(*command, log=True)
             nodes = cli.nodes()
             _again, still = refresh_commands(cli, nodes, ours + adopt, wanted,
                                              dict((n, {"password": wanted[n]["password"]}) for n in wanted),
@@ -230,22 +238,22 @@ def main():
                          refreshed=refreshed, left=[])
 
     for command in commands[done:]:
-        cli.run(*command)
+        cli.run(*command, log=True)
         if command[:3] == ["overcloud", "node", "import"]:
             nodes, problems = cli.wait(names, "manageable", p["timeout"])
-            fail_on(module, problems, names, "manageable", nodes, commands)
+            fail_on(module, cli, problems, names, "manageable", nodes, commands)
             unmarked = [n for n in names if n in nodes and ironic_nodes.needs_mark(nodes[n], p["lab"], p["instance"])]
             # What the import created is the lab's from now on (a run killed before this line
             # leaves nodes whose BMC is the lab's: the next run adopts them).
             for name in unmarked:
                 mark = ["baremetal", "node", "set", nodes[name]["uuid"]] + ironic_nodes.mark_args(p["lab"], p["instance"])
-                cli.run(*mark)
+                cli.run(*mark, log=True)
                 marked.append(mark)
         elif command[:3] == ["baremetal", "node", "manage"]:
             cli.wait(command[3:], "manageable", p["timeout"])
         elif command[:3] == ["baremetal", "node", "inspect"]:
             nodes, problems = cli.wait(names, "manageable", p["timeout"])
-            fail_on(module, problems, names, "manageable after inspection", nodes, commands)
+            fail_on(module, cli, problems, names, "manageable after inspection", nodes, commands)
     if p["introspect"]:
         mismatches = inspection_mismatches(nodes, [e for e in p["expected"] if e.get("name") in names])
         if mismatches:
@@ -255,20 +263,21 @@ def main():
         manageable = [n for n in names if (nodes.get(n) or {}).get("provision_state") == "manageable"]
         if manageable:
             commands.append(["overcloud", "node", "provide"] + manageable)
-            cli.run(*commands[-1])
+            cli.run(*commands[-1], log=True)
             nodes, problems = cli.wait(names, target, p["timeout"])
-            fail_on(module, problems, names, target, nodes, commands)
+            fail_on(module, cli, problems, names, target, nodes, commands)
     remember_import(p["instackenv"], doc)
     module.exit_json(changed=True, nodes=summary(nodes, names), commands=masked(commands + marked, wanted),
                      refreshed=refreshed, left=[])
 
 
-def fail_on(module, problems, names, target, nodes, commands):
+def fail_on(module, cli, problems, names, target, nodes, commands):
     if problems:
-        module.fail_json(msg="%d of %d nodes did not reach %s: %s" % (
+        msg = "%d of %d nodes did not reach %s: %s" % (
             len(problems), len(names), target,
-            "; ".join("%s (%s: %s)" % (x["name"], x["state"], x["error"]) for x in problems)),
-            nodes=summary(nodes, names), commands=commands, changed=True)
+            "; ".join("%s (%s: %s)" % (x["name"], x["state"], x["error"]) for x in problems))
+        cli.log("FAILED: %s\n" % msg)
+        module.fail_json(msg=msg, nodes=summary(nodes, names), commands=commands, changed=True)
 
 
 if __name__ == "__main__":

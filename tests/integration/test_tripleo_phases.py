@@ -199,9 +199,33 @@ def test_registration_fails_naming_a_node_whose_bmc_does_not_answer(tripleo_lab,
     rc, out = playbook("site.yml", "-i", "inventories/default", "-e", "@%s" % (LABS / "itest3.yml"))
     assert rc == 0, out[-3000:]
     subprocess.run(["/opt/labkit/vbmc/bin/vbmc", "stop", "itest3-storage-1"], check=True)
-    rc, out = lab_playbook("site.yml", "--tags", "register")
+    rc, out = lab_playbook("site.yml", "--tags", "register", "-e", "lab_collect_on_failure=true")
     assert rc != 0
     assert re.search(r"itest3-storage-1 \((enroll|verifying)", out), out[-3000:]
+
+    # The failed phase's rescue gathered the undercloud's side too: Ironic's view of each node
+    # with its last error, and the import's own log ending with what failed.
+    logs = ARTIFACTS / "logs" / "undercloud"
+    lines = (logs / "ironic-nodes.txt").read_text().splitlines()
+    assert [line.split(":")[0] for line in lines] == NODES, lines
+    assert re.match(r"itest3-storage-1: (enroll|verifying), .*; last error: ", lines[2]), lines
+    rows = json.loads((logs / "ironic-nodes.json").read_text())
+    assert {row["name"]: row["provision_state"] for row in rows} == {
+        name: row["provision_state"] for name, row in ironic_nodes().items()}
+    import_log = (logs / "overcloud-node-import.log").read_text()
+    assert "$ openstack overcloud node import" in import_log
+    assert import_log.splitlines()[-1].startswith("FAILED: 1 of 3 nodes did not reach manageable: itest3-storage-1")
+    password = (ARTIFACTS / "bmc-password").read_text().strip()
+    collected = [p for p in (ARTIFACTS / "logs").rglob("*") if p.is_file()]
+    assert len(collected) > 10 and not [p for p in collected if password in p.read_text(errors="replace")]
+    junit = (ARTIFACTS / "junit.xml").read_text()
+    assert 'name="collect"' in junit
+
+    # On demand, collect.yml gathers the same from the inventory's undercloud.
+    (logs / "ironic-nodes.txt").unlink()
+    rc, out = playbook("playbooks/collect.yml", "-i", INVENTORY, "-e", "@%s" % (LABS / "itest3.yml"))
+    assert rc == 0, out[-3000:]
+    assert [line.split(":")[0] for line in (logs / "ironic-nodes.txt").read_text().splitlines()] == NODES
 
 
 def assert_ironic_power_switches_the_domain(name):

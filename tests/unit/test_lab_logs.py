@@ -33,3 +33,25 @@ def test_host_commands_follow_what_the_host_has():
 
 def test_names_become_safe_file_names():
     assert lab_logs.safe_name("control-1") == "control-1" and lab_logs.safe_name("../x y") == ".._x_y"
+
+
+def test_ironic_report_gives_each_node_its_state_and_last_error_in_the_labs_order():
+    nodes = {"n2": {"uuid": "u2", "provision_state": "enroll", "power_state": None, "driver": "ipmi",
+                    "last_error": "Failed to get power state: IPMI timeout", "inspected": False},
+             "n1": {"uuid": "u1", "provision_state": "available", "power_state": "power off", "driver": "ipmi",
+                    "last_error": None, "inspected": True},
+             "other": {"uuid": "u9", "provision_state": "active"}}
+    rows, text = lab_logs.ironic_report(nodes, ["n1", "n2", "n3"])
+    assert [(r["name"], r["registered"], r.get("provision_state")) for r in rows] == [
+        ("n1", True, "available"), ("n2", True, "enroll"), ("n3", False, None)]
+    assert rows[1]["last_error"] == "Failed to get power state: IPMI timeout"
+    assert text == ("n1: available, power off\n"
+                    "n2: enroll, None; last error: Failed to get power state: IPMI timeout\n"
+                    "n3: not registered in Ironic\n")
+
+
+def test_password_file_values_are_read_without_yaml():
+    text = ("parameter_defaults:\n  AdminPassword: Ab12cd34\n  KeystoneFernetKey0: 'x/y+z='\n"
+            "  HeatAuthEncryptionKey: \"q9w8e7\"\n# comment: no\n  Debug: true\n")
+    assert lab_logs.password_file_values(text) == ["Ab12cd34", "x/y+z=", "q9w8e7"]
+    assert lab_logs.password_file_values("") == []

@@ -185,11 +185,13 @@ def test_a_refresh_ironic_does_not_take_fails_naming_what_still_differs(monkeypa
     assert result["msg"] == "Ironic still differs from instackenv.json after the refresh: c-1: ipmi_port 7009 -> 7001"
 
 
-def test_a_missing_node_is_imported_marked_inspected_and_provided(monkeypatch, instackenv):
+def test_a_missing_node_is_imported_marked_inspected_and_provided(monkeypatch, instackenv, tmp_path):
     ironic = in_line()
     del ironic.nodes["r-1"]
     del ironic.ports["52:54:00:aa:00:02"]
-    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv)
+    log = tmp_path / "overcloud-node-import.log"
+    log.write_text("the run before\n")
+    kind, result, _unused = run_main(monkeypatch, ironic, instackenv=instackenv, log=str(log))
     assert kind == "exit" and result["changed"] is True
     writes = ironic.writes()
     assert writes[0] == ["baremetal", "node", "set", "uuid-c-1", "--driver-info", "ipmi_password=pw1"]
@@ -204,6 +206,37 @@ def test_a_missing_node_is_imported_marked_inspected_and_provided(monkeypatch, i
     assert [(n["name"], n["provision_state"]) for n in result["nodes"]] == [("c-1", "available"), ("r-1", "available")]
     assert ironic.nodes["r-1"]["extra"] == MARK
     assert ironic_nodes.read_instackenv(ironic_nodes.imported_path(instackenv)) == INSTACKENV
+    # The import log holds this run's commands only, each with its exit code, passwords masked.
+    text = log.read_text()
+    assert os.stat(str(log)).st_mode & 0o777 == 0o600
+    assert "the run before" not in text and "pw1" not in text
+    assert [line for line in text.splitlines() if line.startswith("$ ")] == [
+        "$ openstack " + " ".join(w) for w in result["commands"][:2] + result["commands"][-1:] + result["commands"][2:4]]
+    assert text.count("[rc 0]") == 5
+
+
+def test_an_import_that_leaves_a_node_behind_logs_which_and_why(monkeypatch, instackenv, tmp_path):
+    ironic = in_line()
+    del ironic.nodes["r-1"]
+    real = ironic.__call__
+
+    def import_leaving_r1_in_enroll(argv):
+        answer = real(argv)
+        if argv[1:4] == ["overcloud", "node", "import"]:
+            ironic.nodes["r-1"].update(provision_state="enroll", last_error="Failed to get power state")
+        return answer
+
+    log = tmp_path / "import.log"
+    kind, result, _unused = run_main(monkeypatch, import_leaving_r1_in_enroll, instackenv=instackenv, log=str(log))
+    assert kind == "fail"
+    assert log.read_text().splitlines()[-1] == "FAILED: " + result["msg"]
+    assert "r-1 (enroll: Failed to get power state)" in result["msg"]
+
+
+def test_a_lab_in_line_writes_no_import_log(monkeypatch, instackenv, tmp_path):
+    ironic_nodes.remember_import(instackenv, INSTACKENV)
+    kind, _result, _unused = run_main(monkeypatch, in_line(), instackenv=instackenv, log=str(tmp_path / "import.log"))
+    assert kind == "exit" and not (tmp_path / "import.log").exists()
 
 
 def test_check_mode_predicts_the_import_without_making_it(monkeypatch, instackenv):
