@@ -24,8 +24,35 @@ description:
   - Warns when C(/dev/kvm) is not readable by the qemu user's group (a host without udev), since
     libvirt then re-probes QEMU on every call, each C(virsh define) takes 30 s or more, and a
     BMC's boot-device change times out.
+  - Says which of the given packages are not installed (one C(dpkg-query) or C(rpm) call) and
+    whether each given virtualenv holds its pinned version (read from its C(.dist-info)), so that
+    a re-run asks the package manager and pip nothing when all is there (about 2.5 s less per run).
   - Changes nothing.
 options:
+  packages:
+    description: Packages the virthost needs.
+    type: list
+    elements: str
+    default: []
+  firewall_packages:
+    description: Packages it needs too when firewalld is running.
+    type: list
+    elements: str
+    default: []
+  venvs:
+    description: Virtualenvs and the one pinned requirement each must hold.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The virtualenv.
+        type: path
+        required: true
+      requirement:
+        description: C(name==version).
+        type: str
+        required: true
   domain_type:
     description: C(auto) chooses; C(kvm) or C(qemu) forces, with a warning when kvm is forced but unavailable.
     type: str
@@ -44,6 +71,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+packages_wanted:
+  description: I(packages), with I(firewall_packages) when firewalld runs.
+  returned: always
+  type: list
+  elements: str
+packages_missing:
+  description: Those of RV(packages_wanted) not installed; null when the host has neither dpkg-query nor rpm.
+  returned: always
+  type: list
+  elements: str
+  sample: [xorriso]
+venvs_current:
+  description: The paths of I(venvs) that hold their requirement.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/labkit/vbmc]
 domain_type:
   description: libvirt domain type the lab uses.
   returned: always
@@ -95,7 +139,7 @@ import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import service
+from ansible_collections.labkit.tripleo.plugins.module_utils import host_packages, service
 
 
 def cpu_flags(path="/proc/cpuinfo"):
@@ -173,7 +217,14 @@ def kvm_device_private(path="/dev/kvm"):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(domain_type=dict(type="str", choices=["auto", "kvm", "qemu"], default="auto")),
+        argument_spec=dict(
+            domain_type=dict(type="str", choices=["auto", "kvm", "qemu"], default="auto"),
+            packages=dict(type="list", elements="str", default=[]),
+            firewall_packages=dict(type="list", elements="str", default=[]),
+            venvs=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True),
+                requirement=dict(type="str", required=True))),
+        ),
         supports_check_mode=True,
     )
     flags = cpu_flags()
@@ -194,7 +245,21 @@ def main():
     if firewall_cmd:
         rc, _out, _err = module.run_command([firewall_cmd, "--state"])
         firewalld = rc == 0
+    wanted = module.params["packages"] + (module.params["firewall_packages"] if firewalld else [])
+    missing = []
+    if wanted:
+        tools = dict((tool, module.get_bin_path(tool)) for tool in ("dpkg-query", "rpm"))
+        argv = host_packages.query_command(tools, wanted)
+        if argv is None:
+            missing = None
+        else:
+            rc, out, _err = module.run_command(argv)
+            missing = host_packages.missing_packages(os.path.basename(argv[0]), wanted, rc, out)
     module.exit_json(
+        packages_wanted=wanted,
+        packages_missing=missing,
+        venvs_current=[venv["path"] for venv in module.params["venvs"]
+                       if host_packages.venv_current(venv["path"], venv["requirement"])],
         changed=False,
         domain_type=domain_type,
         domain_type_reason=reason,

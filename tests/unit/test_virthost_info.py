@@ -1,9 +1,14 @@
 # -*- coding: utf-8 -*-
-"""virthost_info: the domain type chosen from CPU flags, /dev/kvm and nesting."""
+"""virthost_info: the domain type chosen from CPU flags, /dev/kvm and nesting; which packages
+are missing (the real dpkg-query) and which virtualenvs hold their pin."""
+
+import shutil
 
 import pytest
 
 from ansible_collections.labkit.tripleo.plugins.modules import virthost_info
+
+from module_harness import run_main
 
 
 def test_vmx_with_dev_kvm_is_kvm():
@@ -76,3 +81,20 @@ def test_cpu_flags_without_flags_line_or_file(tmp_path):
     path.write_text("processor\t: 0\nvendor_id\t: ARM\nFeatures\t: fp asimd\n")
     assert virthost_info.cpu_flags(str(path)) == set()
     assert virthost_info.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+@pytest.mark.skipif(not shutil.which("dpkg-query"), reason="the real dpkg-query of a Debian host")
+def test_main_names_the_packages_not_installed_and_the_venvs_that_hold_their_pin(monkeypatch, tmp_path):
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "virtualbmc-3.3.0.dist-info").mkdir(parents=True)
+    (tmp_path / "venv" / "bin").mkdir()
+    (tmp_path / "venv" / "bin" / "python3").write_text("")
+    venv = str(tmp_path / "venv")
+    kind, result, _warnings = run_main(monkeypatch, virthost_info, {
+        "packages": ["dpkg", "labkit-no-such-package"],
+        "venvs": [{"path": venv, "requirement": "virtualbmc==3.3.0"},
+                  {"path": str(tmp_path / "other"), "requirement": "sushy-tools==2.2.0"}]})
+    assert kind == "exit" and result["changed"] is False
+    assert result["packages_wanted"][:2] == ["dpkg", "labkit-no-such-package"]
+    assert result["packages_missing"] == ["labkit-no-such-package"]
+    assert result["venvs_current"] == [venv]
