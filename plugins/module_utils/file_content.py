@@ -24,3 +24,12 @@ def holds(path, content, mode):
             return stream.read() == content.encode("utf-8")
     except (OSError, IOError, ValueError):
         return False
+
+
+def directory_holds(path, mode):
+    """True when ``path`` is a directory (not a link to one) with permission bits ``mode``."""
+    try:
+        info = os.lstat(path)
+        return stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == int(str(mode), 8)
+    except (OSError, ValueError):
+        return False

@@ -17,6 +17,25 @@ import os
 import re
 
 
+# Ansible's names for the families the lab's package lists are written for.
+FAMILIES = (("Debian", ("debian", "ubuntu")), ("RedHat", ("rhel", "centos", "fedora", "rocky", "almalinux")))
+
+
+def os_family(os_release):
+    """The OS family, as Ansible's facts name it, from the text of /etc/os-release (its ID and
+    ID_LIKE); the ID itself, capitalised, for a family the lab has no package names for."""
+    fields = {}
+    for line in os_release.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip().strip("\"'")
+    ids = [fields.get("ID", "").lower()] + fields.get("ID_LIKE", "").lower().split()
+    for family, members in FAMILIES:
+        if any(i in members for i in ids):
+            return family
+    return ids[0].capitalize() or "Unknown"
+
+
 def query_command(tools, names):
     """argv that lists the install state of ``names`` in one process, for the first package
     tool the host has (``tools`` maps dpkg-query/rpm to their path or None); None without one."""

@@ -30,10 +30,11 @@ description:
   - Changes nothing.
 options:
   packages:
-    description: Packages the virthost needs.
-    type: list
-    elements: str
-    default: []
+    description:
+      - Packages the virthost needs, by OS family (C(Debian), C(RedHat)); those of the host's family
+        are checked.
+    type: dict
+    default: {}
   firewall_packages:
     description: Packages it needs too when firewalld is running.
     type: list
@@ -71,6 +72,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+os_family:
+  description: The host's OS family, as Ansible's facts name it (from C(/etc/os-release)).
+  returned: always
+  type: str
+  sample: Debian
+python:
+  description: The Python interpreter the module ran with (the one virtualenvs are made with).
+  returned: always
+  type: str
+  sample: /usr/bin/python3
 packages_wanted:
   description: I(packages), with I(firewall_packages) when firewalld runs.
   returned: always
@@ -137,6 +148,7 @@ import grp
 import os
 import pwd
 import re
+import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import host_packages, service
@@ -219,7 +231,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             domain_type=dict(type="str", choices=["auto", "kvm", "qemu"], default="auto"),
-            packages=dict(type="list", elements="str", default=[]),
+            packages=dict(type="dict", default={}),
             firewall_packages=dict(type="list", elements="str", default=[]),
             venvs=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),
@@ -245,7 +257,12 @@ def main():
     if firewall_cmd:
         rc, _out, _err = module.run_command([firewall_cmd, "--state"])
         firewalld = rc == 0
-    wanted = module.params["packages"] + (module.params["firewall_packages"] if firewalld else [])
+    try:
+        with open("/etc/os-release") as stream:
+            family = host_packages.os_family(stream.read())
+    except IOError:
+        family = "Unknown"
+    wanted = list(module.params["packages"].get(family) or []) + (module.params["firewall_packages"] if firewalld else [])
     missing = []
     if wanted:
         tools = dict((tool, module.get_bin_path(tool)) for tool in ("dpkg-query", "rpm"))
@@ -256,6 +273,8 @@ def main():
             rc, out, _err = module.run_command(argv)
             missing = host_packages.missing_packages(os.path.basename(argv[0]), wanted, rc, out)
     module.exit_json(
+        os_family=family,
+        python=sys.executable,
         packages_wanted=wanted,
         packages_missing=missing,
         venvs_current=[venv["path"] for venv in module.params["venvs"]

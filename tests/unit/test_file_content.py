@@ -18,3 +18,14 @@ def test_same_content_and_mode_is_held_anything_else_is_not(tmp_path):
     os.symlink(str(path), str(tmp_path / "link"))
     assert not file_content.holds(str(tmp_path / "link"), '{"nodes": "é"}\n', "0644")
     assert not file_content.holds(str(tmp_path), "", "0755")
+
+
+def test_a_directory_is_held_with_its_mode_only(tmp_path):
+    os.chmod(str(tmp_path), 0o700)
+    assert file_content.directory_holds(str(tmp_path), "0700")
+    assert not file_content.directory_holds(str(tmp_path), "0755")
+    assert not file_content.directory_holds(str(tmp_path / "absent"), "0700")
+    os.symlink(str(tmp_path), str(tmp_path / "link"))
+    assert not file_content.directory_holds(str(tmp_path / "link"), "0700")
+    (tmp_path / "file").write_text("")
+    assert not file_content.directory_holds(str(tmp_path / "file"), "0644")

@@ -41,3 +41,12 @@ def test_a_venv_version_is_read_from_its_dist_info(tmp_path):
     assert not host_packages.venv_current(str(tmp_path), "virtualbmc==3.4.0")
     assert not host_packages.venv_current(str(tmp_path), "virtualbmc")
     assert not host_packages.venv_current(str(tmp_path / "absent"), "virtualbmc==3.3.0")
+
+
+def test_the_os_family_is_named_as_ansible_names_it():
+    assert host_packages.os_family('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n') == "Debian"
+    assert host_packages.os_family('ID=ubuntu\nID_LIKE=debian\n') == "Debian"
+    assert host_packages.os_family('ID="centos"\nID_LIKE="rhel fedora"\n') == "RedHat"
+    assert host_packages.os_family('ID="almalinux"\nID_LIKE="rhel centos fedora"\n') == "RedHat"
+    assert host_packages.os_family('ID=arch\n') == "Arch"
+    assert host_packages.os_family('') == "Unknown"

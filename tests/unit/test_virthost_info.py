@@ -91,10 +91,11 @@ def test_main_names_the_packages_not_installed_and_the_venvs_that_hold_their_pin
     (tmp_path / "venv" / "bin" / "python3").write_text("")
     venv = str(tmp_path / "venv")
     kind, result, _warnings = run_main(monkeypatch, virthost_info, {
-        "packages": ["dpkg", "labkit-no-such-package"],
+        "packages": {"Debian": ["dpkg", "labkit-no-such-package"], "RedHat": ["rpm"]},
         "venvs": [{"path": venv, "requirement": "virtualbmc==3.3.0"},
                   {"path": str(tmp_path / "other"), "requirement": "sushy-tools==2.2.0"}]})
     assert kind == "exit" and result["changed"] is False
+    assert result["os_family"] == "Debian" and result["python"]
     assert result["packages_wanted"][:2] == ["dpkg", "labkit-no-such-package"]
     assert result["packages_missing"] == ["labkit-no-such-package"]
     assert result["venvs_current"] == [venv]
