@@ -16,12 +16,71 @@ import os
 from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
 
 
+# Adds every BMC in one process speaking vbmcd's own protocol (what virtualbmc.cmd.vbmc's
+# ZmqClient sends: one JSON request per REQ socket, the port and timeout from VirtualBMC's own
+# configuration), run by the interpreter of the venv VirtualBMC is installed in, which has zmq.
+# `vbmc add` takes one BMC per call, each a ~0.12 s client start-up, and its password on the
+# command line, where every user of the host can read it; here it goes through stdin.
+ADD_HELPER = r"""
+import json, sys
+import zmq
+from virtualbmc import config
+conf = config.get_config()["default"]
+context = zmq.Context()
+replies = []
+for request in json.load(sys.stdin):
+    sock = context.socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 5)
+    sock.connect("tcp://127.0.0.1:%s" % conf["server_port"])
+    sock.send(json.dumps(request).encode("utf-8"))
+    if sock.poll(conf["server_response_timeout"]):
+        reply = json.loads(sock.recv().decode("utf-8"))
+    else:
+        reply = {"rc": 1, "msg": ["vbmcd did not answer within %s ms" % conf["server_response_timeout"]]}
+    sock.close()
+    replies.append(dict(reply, domain_name=request["domain_name"]))
+    if reply.get("rc"):
+        break
+context.destroy()
+json.dump(replies, sys.stdout)
+"""
+
+
+def add_request(name, address, port, username, password, libvirt_uri):
+    """The request ``vbmc add`` sends vbmcd for one BMC."""
+    return {"command": "add", "domain_name": name, "address": address, "port": int(port), "username": username,
+            "password": password, "libvirt_uri": libvirt_uri, "libvirt_sasl_username": None,
+            "libvirt_sasl_password": None}
+
+
 class Vbmc(object):
     """The ``vbmc`` client (I(vbmc_command)) run by the module; a failed command fails the module."""
 
     def __init__(self, module):
         self.module = module
         self.command = module.params["vbmc_command"]
+
+    def add_all(self, requests):
+        """Send every ``add_request`` to vbmcd through ADD_HELPER: (the names added, in order, and
+        the error that stopped the rest, or None)."""
+        if not requests:
+            return [], None
+        python = os.path.join(os.path.dirname(self.command), "python3")
+        if not os.path.isabs(self.command) or not os.path.exists(python):
+            for request in requests:  # no venv interpreter at hand: the client, one BMC a call
+                self.run("add", request["domain_name"], "--address", request["address"], "--port",
+                         str(request["port"]), "--username", request["username"], "--password",
+                         request["password"], "--libvirt-uri", request["libvirt_uri"])
+            return [request["domain_name"] for request in requests], None
+        rc, out, err = self.module.run_command([python, "-c", ADD_HELPER], data=json.dumps(requests))
+        if rc != 0:
+            return [], "vbmc add failed: %s" % (err or out).strip()[-2000:]
+        added = []
+        for reply in json.loads(out or "[]"):
+            if reply.get("rc"):
+                return added, "vbmc add %s failed: %s" % (reply["domain_name"], "; ".join(reply.get("msg") or []))
+            added.append(reply["domain_name"])
+        return added, None
 
     def run(self, *args):
         rc, out, err = self.module.run_command([self.command] + list(args))

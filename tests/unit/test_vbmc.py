@@ -167,8 +167,9 @@ class CliModule(object):
         self.check_mode = check_mode
         self.calls = []
 
-    def run_command(self, argv):
+    def run_command(self, argv, data=None):
         self.calls.append(argv)
+        self.data = data
         return self.answers.get(argv[1], (0, "", ""))
 
     def fail_json(self, **kwargs):
@@ -200,6 +201,46 @@ def test_the_client_runs_a_command_and_fails_naming_it():
     assert module.calls == [["/opt/vbmc/bin/vbmc", "start", "a"], ["/opt/vbmc/bin/vbmc", "add", "a", "--port", "7001"]]
 
 
+REQUESTS = [vbmc.add_request(name, "127.0.0.1", port, "admin", "s3cret-pw", "qemu:///system")
+            for name, port in (("a", 7001), ("b", 7002))]
+
+
+def test_every_add_goes_to_vbmcd_in_one_process_with_the_password_on_stdin(tmp_path):
+    (tmp_path / "vbmc").write_text("")
+    (tmp_path / "python3").write_text("")
+    module = CliModule({"-c": (0, json.dumps([{"rc": 0, "msg": [], "domain_name": "a"},
+                                              {"rc": 0, "msg": [], "domain_name": "b"}]), "")})
+    module.params["vbmc_command"] = str(tmp_path / "vbmc")
+    assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a", "b"], None)
+    assert module.calls == [[str(tmp_path / "python3"), "-c", vbmc.ADD_HELPER]]
+    assert "s3cret-pw" not in repr(module.calls)
+    # What vbmc add sends vbmcd (virtualbmc.cmd.vbmc: its parsed arguments and the command).
+    assert json.loads(module.data)[1] == {
+        "command": "add", "domain_name": "b", "address": "127.0.0.1", "port": 7002, "username": "admin",
+        "password": "s3cret-pw", "libvirt_uri": "qemu:///system", "libvirt_sasl_username": None,
+        "libvirt_sasl_password": None}
+
+
+def test_a_refused_add_stops_the_rest_and_names_itself(tmp_path):
+    (tmp_path / "vbmc").write_text("")
+    (tmp_path / "python3").write_text("")
+    module = CliModule({"-c": (0, json.dumps([{"rc": 0, "domain_name": "a"},
+                                              {"rc": 1, "msg": ["port 7002 in use"], "domain_name": "b"}]), "")})
+    module.params["vbmc_command"] = str(tmp_path / "vbmc")
+    assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a"], "vbmc add b failed: port 7002 in use")
+    module = CliModule({"-c": (1, "", "ModuleNotFoundError: No module named 'zmq'\n")})
+    module.params["vbmc_command"] = str(tmp_path / "vbmc")
+    assert vbmc.Vbmc(module).add_all(REQUESTS) == ([], "vbmc add failed: ModuleNotFoundError: No module named 'zmq'")
+    assert vbmc.Vbmc(module).add_all([]) == ([], None)
+
+
+def test_without_a_venv_interpreter_each_add_is_a_client_call():
+    module = CliModule()
+    module.params["vbmc_command"] = "vbmc"
+    assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a", "b"], None)
+    assert [argv[:3] for argv in module.calls] == [["vbmc", "add", "a"], ["vbmc", "add", "b"]]
+
+
 # ------------------------------------------------------------ the module
 
 class FakeVbmc(object):
@@ -215,6 +256,10 @@ class FakeVbmc(object):
     def run(self, *args):
         self.commands.append(args)
         return ""
+
+    def add_all(self, requests):
+        self.commands.extend(("add", request["domain_name"]) for request in requests)
+        return [request["domain_name"] for request in requests], None
 
 
 def _module_params(config_dir, **over):
@@ -234,7 +279,9 @@ def test_present_adds_marks_and_starts_new_bmcs(tmp_path, no_lab_domains):
         (tmp_path / name).mkdir()
     results = vbmc_module.ensure_present(CliModule(), client, _module_params(tmp_path))
     assert [(r["name"], r["action"]) for r in results] == [("a", "added"), ("b", "added")]
-    assert [c[:2] for c in client.commands] == [("add", "a"), ("add", "b"), ("start", "a"), ("start", "b")]
+    # One client call starts every new BMC.
+    assert [c[:2] for c in client.commands[:2]] == [("add", "a"), ("add", "b")]
+    assert client.commands[2:] == [("start", "a", "b")]
     assert vbmc.mark_of_bmc(str(tmp_path), "a") == ("lab", "i-1")
 
 
