@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import os
 import re
 import tarfile
 import time
@@ -67,6 +68,13 @@ class Archive(object):
     def bytes(self):
         self.tar.close()
         return self.buffer.getvalue()
+
+    def write(self, path):
+        """The archive into ``path``, readable by its owner only, whatever the file was before."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(self.bytes())
 
 
 # What the TripleO phases leave in the lab's directory on the undercloud (lab.tripleo.workdir):

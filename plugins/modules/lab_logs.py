@@ -158,11 +158,7 @@ def main():
         if text is not None:
             archive.add("bmc/redfish.log", text)
     archive.add("missing.txt", "\n".join(missing) + "\n" if missing else "nothing missing\n")
-    data = archive.bytes()
-    fd = os.open(params["dest"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(params["dest"], 0o600)
+    archive.write(params["dest"])
     module.exit_json(changed=False, files=sorted(archive.members), missing=missing, dest=params["dest"])
 
 

@@ -145,10 +145,7 @@ def main():
     if conf is not None:
         archive.add("undercloud/undercloud.conf", conf)
     archive.add("undercloud/missing.txt", "\n".join(missing) + "\n" if missing else "nothing missing\n")
-    fd = os.open(params["dest"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(archive.bytes())
+    archive.write(params["dest"])
     module.exit_json(changed=False, files=sorted(archive.members), missing=missing, dest=params["dest"])
 
 

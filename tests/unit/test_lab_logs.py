@@ -1,5 +1,6 @@
 """lab_logs: secrets scrubbed from every member, the archive's layout, the host commands."""
 import io
+import os
 import tarfile
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_logs
@@ -55,3 +56,15 @@ def test_password_file_values_are_read_without_yaml():
             "  HeatAuthEncryptionKey: \"q9w8e7\"\n# comment: no\n  Debug: true\n")
     assert lab_logs.password_file_values(text) == ["Ab12cd34", "x/y+z=", "q9w8e7"]
     assert lab_logs.password_file_values("") == []
+
+
+def test_the_archive_is_written_private_even_over_a_wider_file(tmp_path):
+    path = tmp_path / "logs.tar.gz"
+    path.write_text("old")
+    os.chmod(str(path), 0o644)
+    archive = lab_logs.Archive([])
+    archive.add("missing.txt", "nothing missing\n")
+    archive.write(str(path))
+    assert os.stat(str(path)).st_mode & 0o777 == 0o600
+    with tarfile.open(str(path), mode="r:gz") as tar:
+        assert tar.getnames() == ["logs/missing.txt"]
