@@ -99,8 +99,8 @@ def main():
         if row["nodes"] == max(args.nodes):
             target = "<= 50 MB" if row["type"] == "redfish" else "(reported beside it)"
             verdict = ("met" if row["processes_mb"] <= 50 else "NOT MET") if row["type"] == "redfish" else ""
-            print("%-55s %-26s %-10s %s" % ("BMC memory, %d nodes, %s" % (row["nodes"], row["type"]),
-                                           "%.0f MB" % row["processes_mb"], target, verdict))
+            goal = "BMC memory, %d nodes, %s" % (row["nodes"], row["type"])
+            print("%-55s %-26s %-10s %s" % (goal, "%.0f MB" % row["processes_mb"], target, verdict))
 
 
 if __name__ == "__main__":

@@ -189,6 +189,10 @@ def goals(rows, floor_nodes):
     return out
 
 
+def cell(row, key):
+    return "%12.1fs" % row[key] if key in row else "%13s" % "-"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--nodes", type=int, nargs="+", default=[5, 20, 50])
@@ -209,13 +213,12 @@ def main():
                 for key, value in results.items():
                     best[key] = min(best.get(key, value), value)
             rows[nodes] = best
-    cell = (lambda r, key: "%12.1fs" % r[key] if key in r else "%13s" % "-")
     header = ("nodes", "ansible fresh", "no-op", "--tags bmc", "teardown", "shell fresh", "shell no-op")
     print("%5s | %13s %13s %13s %13s | %13s %13s" % header)
     for nodes, r in sorted(rows.items()):
-        print("%5d | %s %s %s %s | %s %s" % (nodes, cell(r, "ansible_fresh"), cell(r, "ansible_noop"),
-                                            cell(r, "ansible_bmc_tag"), cell(r, "ansible_teardown"),
-                                            cell(r, "shell_fresh"), cell(r, "shell_noop")))
+        cells = [cell(r, key) for key in ("ansible_fresh", "ansible_noop", "ansible_bmc_tag", "ansible_teardown",
+                                          "shell_fresh", "shell_noop")]
+        print("%5d | %s %s %s %s | %s %s" % tuple([nodes] + cells))
     print()
     for goal, measured, target, met in goals(rows, max(args.shell_nodes)):
         print("%-55s %-26s %-10s %s" % (goal, measured, target, "met" if met else "NOT MET"))
