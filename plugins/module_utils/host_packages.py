@@ -74,11 +74,12 @@ def _normalise(name):
 def venv_version(venv, distribution):
     """The version of ``distribution`` installed in the virtualenv ``venv`` (from its
     ``.dist-info`` directory, no interpreter started), or None when it is not there."""
+    if not os.path.exists(os.path.join(venv, "bin", "python3")):
+        return None  # a venv without its interpreter is broken, whatever it still holds
     wanted = _normalise(distribution)
     for path in glob.glob(os.path.join(venv, "lib", "python3*", "site-packages", "*.dist-info")):
-        stem = os.path.basename(path)[:-len(".dist-info")]
-        name, _sep, version = stem.rpartition("-")
-        if _normalise(name) == wanted and os.path.exists(os.path.join(venv, "bin", "python3")):
+        name, _sep, version = os.path.basename(path)[:-len(".dist-info")].rpartition("-")
+        if _normalise(name) == wanted:
             return version
     return None
 

@@ -17,6 +17,8 @@ import re
 import tarfile
 import time
 
+from ansible_collections.labkit.tripleo.plugins.module_utils import console_log
+
 MASK = "********"
 # The archive's top directory; fetched into artifacts/<lab>/logs/.
 TOP = "logs"
@@ -28,6 +30,11 @@ def scrub(text, secrets):
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def read_log(path, size=2 * 1024 * 1024):
+    """The last ``size`` characters of the log at ``path``, or None when there is no such file."""
+    return console_log.read_end(path, size=size) if path and os.path.exists(path) else None
 
 
 def safe_name(name):
@@ -64,6 +71,10 @@ class Archive(object):
         info.mtime = int(time.time())
         self.tar.addfile(info, io.BytesIO(data))
         self.members.append(path)
+
+    def add_missing(self, path, missing):
+        """``path`` listing what could not be read, one line each, so the archive says so itself."""
+        self.add(path, "\n".join(missing) + "\n" if missing else "nothing missing\n")
 
     def bytes(self):
         self.tar.close()

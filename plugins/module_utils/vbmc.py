@@ -66,16 +66,20 @@ class Vbmc(object):
         if not requests:
             return [], None
         python = os.path.join(os.path.dirname(self.command), "python3")
+        added = []
         if not os.path.isabs(self.command) or not os.path.exists(python):
             for request in requests:  # no venv interpreter at hand: the client, one BMC a call
-                self.run("add", request["domain_name"], "--address", request["address"], "--port",
-                         str(request["port"]), "--username", request["username"], "--password",
-                         request["password"], "--libvirt-uri", request["libvirt_uri"])
-            return [request["domain_name"] for request in requests], None
+                rc, out, err = self.module.run_command([
+                    self.command, "add", request["domain_name"], "--address", request["address"], "--port",
+                    str(request["port"]), "--username", request["username"], "--password", request["password"],
+                    "--libvirt-uri", request["libvirt_uri"]])
+                if rc != 0:
+                    return added, "vbmc add %s failed: %s" % (request["domain_name"], (err or out).strip())
+                added.append(request["domain_name"])
+            return added, None
         rc, out, err = self.module.run_command([python, "-c", ADD_HELPER], data=json.dumps(requests))
         if rc != 0:
             return [], "vbmc add failed: %s" % (err or out).strip()[-2000:]
-        added = []
         for reply in json.loads(out or "[]"):
             if reply.get("rc"):
                 return added, "vbmc add %s failed: %s" % (reply["domain_name"], "; ".join(reply.get("msg") or []))

@@ -92,16 +92,15 @@ missing:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import console_log, libvirt_conn, ownership
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_logs import Archive, host_commands, safe_name
+from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_logs import Archive, host_commands, read_log, safe_name
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import mark_of
 
 
 def read_file(path, missing, what):
-    text = console_log.read_end(path, size=2 * 1024 * 1024) if path else ""
-    if not text and not (path and os.path.exists(path)):
+    text = read_log(path)
+    if text is None:
         missing.append("%s: %s does not exist" % (what, path))
-        return None
     return text
 
 
@@ -157,7 +156,7 @@ def main():
         text = read_file(params["redfish_log"], missing, "bmc/redfish.log")
         if text is not None:
             archive.add("bmc/redfish.log", text)
-    archive.add("missing.txt", "\n".join(missing) + "\n" if missing else "nothing missing\n")
+    archive.add_missing("missing.txt", missing)
     archive.write(params["dest"])
     module.exit_json(changed=False, files=sorted(archive.members), missing=missing, dest=params["dest"])
 

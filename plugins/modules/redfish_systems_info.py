@@ -78,9 +78,9 @@ def main():
     url = redfish.base_url(params["address"], params["port"])
     systems, failures = redfish.read_systems(params["address"], params["port"], params["username"],
                                              params["password"], params["systems"])
-    if failures and not module.check_mode:
-        module.fail_json(msg="Redfish systems not answering: %s" % "; ".join(failures), systems=systems, url=url)
     if failures:
+        if not module.check_mode:
+            module.fail_json(msg="Redfish systems not answering: %s" % "; ".join(failures), systems=systems, url=url)
         module.warn("Not verified in check mode (a real run sets up the emulator first): %s" % "; ".join(failures))
     module.exit_json(changed=False, systems=systems, url=url, unverified=failures)
 

@@ -64,7 +64,7 @@ EXAMPLES = r"""
     stack_home: /home/stack
     rc_file: /home/stack/stackrc
     secrets: ["{{ lab_bmc_password }}"]
-    dest: /home/stack/labkit-default/logs.tar.gz
+    dest: /var/tmp/labkit-default-undercloud-logs.tar.gz
 """
 
 RETURN = r"""
@@ -89,16 +89,13 @@ import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import console_log
 from ansible_collections.labkit.tripleo.plugins.module_utils.baremetal_cli import CLI_ARGS, Cli, node_rows
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_logs import (
-    UNDERCLOUD_EXPECTED, UNDERCLOUD_LOGS, Archive, ironic_report, password_file_values)
+    UNDERCLOUD_EXPECTED, UNDERCLOUD_LOGS, Archive, ironic_report, password_file_values, read_log)
 
 PASSWORDS_FILE = "tripleo-undercloud-passwords.yaml"
-
-
-def read_text(path):
-    return console_log.read_end(path, size=4 * 1024 * 1024) if os.path.exists(path) else None
+# An undercloud install or overcloud deploy log runs long; its end is what explains a failure.
+LOG_SIZE = 4 * 1024 * 1024
 
 
 def main():
@@ -120,7 +117,7 @@ def main():
     secrets = list(params["secrets"])
     if cli is not None and cli.env.get("OS_PASSWORD"):
         secrets.append(cli.env["OS_PASSWORD"])
-    passwords = read_text(os.path.join(params["stack_home"], PASSWORDS_FILE))
+    passwords = read_log(os.path.join(params["stack_home"], PASSWORDS_FILE), LOG_SIZE)
     secrets.extend(password_file_values(passwords or ""))
     module.no_log_values.update(s for s in secrets if s)
     archive = Archive(secrets)
@@ -136,15 +133,15 @@ def main():
             archive.add("undercloud/ironic-nodes.json", json.dumps(rows, indent=2, sort_keys=True) + "\n")
             archive.add("undercloud/ironic-nodes.txt", text)
     for name in UNDERCLOUD_LOGS:
-        text = read_text(os.path.join(params["workdir"], name))
+        text = read_log(os.path.join(params["workdir"], name), LOG_SIZE)
         if text is not None:
             archive.add("undercloud/%s" % name, text)
         elif name in UNDERCLOUD_EXPECTED:
             missing.append("undercloud/%s: not written yet (its phase has not run)" % name)
-    conf = read_text(os.path.join(params["stack_home"], "undercloud.conf"))
+    conf = read_log(os.path.join(params["stack_home"], "undercloud.conf"), LOG_SIZE)
     if conf is not None:
         archive.add("undercloud/undercloud.conf", conf)
-    archive.add("undercloud/missing.txt", "\n".join(missing) + "\n" if missing else "nothing missing\n")
+    archive.add_missing("undercloud/missing.txt", missing)
     archive.write(params["dest"])
     module.exit_json(changed=False, files=sorted(archive.members), missing=missing, dest=params["dest"])
 

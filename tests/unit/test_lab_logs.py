@@ -68,3 +68,22 @@ def test_the_archive_is_written_private_even_over_a_wider_file(tmp_path):
     assert os.stat(str(path)).st_mode & 0o777 == 0o600
     with tarfile.open(str(path), mode="r:gz") as tar:
         assert tar.getnames() == ["logs/missing.txt"]
+
+
+def test_a_log_is_read_from_its_end_and_a_missing_one_is_none(tmp_path):
+    path = tmp_path / "install.log"
+    path.write_text("first\n" + "x" * 100 + "\nlast line\n")
+    assert lab_logs.read_log(str(path), size=10) == "last line\n"
+    assert lab_logs.read_log(str(tmp_path / "absent.log")) is None and lab_logs.read_log(None) is None
+    (tmp_path / "empty.log").write_text("")
+    assert lab_logs.read_log(str(tmp_path / "empty.log")) == ""
+
+
+def test_what_could_not_be_read_is_listed_in_the_archive():
+    archive = lab_logs.Archive([])
+    archive.add_missing("missing.txt", ["domain a: not defined", "bmc/redfish.log: x does not exist"])
+    archive.add_missing("undercloud/missing.txt", [])
+    with tarfile.open(fileobj=io.BytesIO(archive.bytes()), mode="r:gz") as tar:
+        assert tar.extractfile("logs/missing.txt").read() == (
+            b"domain a: not defined\nbmc/redfish.log: x does not exist\n")
+        assert tar.extractfile("logs/undercloud/missing.txt").read() == b"nothing missing\n"

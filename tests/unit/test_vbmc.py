@@ -239,6 +239,10 @@ def test_without_a_venv_interpreter_each_add_is_a_client_call():
     module.params["vbmc_command"] = "vbmc"
     assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a", "b"], None)
     assert [argv[:3] for argv in module.calls] == [["vbmc", "add", "a"], ["vbmc", "add", "b"]]
+    # A refused add stops the rest there, as through the helper, with what was added said.
+    module = CliModule({"add": (1, "", "Domain a already exists\n")})
+    module.params["vbmc_command"] = "vbmc"
+    assert vbmc.Vbmc(module).add_all(REQUESTS) == ([], "vbmc add a failed: Domain a already exists")
 
 
 # ------------------------------------------------------------ the module
