@@ -46,7 +46,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command, file_content
+from ansible_collections.labkit.tripleo.plugins.module_utils import deploy_command
 from ansible_collections.labkit.tripleo.plugins.module_utils import instackenv as instackenv_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
 from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder
@@ -268,14 +268,6 @@ def undercloud_seed(model, ssh_public_key):
     }
 
 
-def file_holds(path, content, mode):
-    return file_content.holds(path, content, mode)
-
-
-def directory_holds(path, mode):
-    return file_content.directory_holds(path, mode)
-
-
 class FilterModule(object):
     def filters(self):
         return {"lab_model": lab_model, "lab_public_key": lab_public_key, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
@@ -285,5 +277,4 @@ class FilterModule(object):
                 "deploy_plan": deploy_plan, "deploy_reproducer": deploy_reproducer,
                 "undercloud_seed": undercloud_seed, "undercloud_commands": undercloud_commands,
                 "boot_check_plan": boot_check_plan, "boot_check_report": boot_check_report,
-                "node_hardware": node_hardware, "file_holds": file_holds,
-                "directory_holds": directory_holds}
+                "node_hardware": node_hardware}

@@ -32,8 +32,7 @@ def test_filters_are_registered():
     assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
                             "undercloud_seed", "undercloud_commands", "boot_check_plan",
-                            "boot_check_report", "node_hardware", "lab_public_key", "file_holds",
-                            "directory_holds"}
+                            "boot_check_report", "node_hardware", "lab_public_key"}
     assert filters["port_ranges"] is lab_filters.port_ranges
 
 
