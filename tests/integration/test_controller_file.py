@@ -4,7 +4,7 @@ import json
 import os
 import stat
 
-from conftest import REPO, playbook
+from conftest import playbook
 
 # The task's host is an SSH port on loopback where nothing listens: any connection fails the run.
 INVENTORY = "nowhere ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh\n"
