@@ -169,3 +169,36 @@ class LockHeld(Exception):
     def __init__(self, lock):
         self.lock = lock
         super(LockHeld, self).__init__(holder_description(lock))
+
+
+# What lab_lock and lab_record (its lock option) accept for the lock.
+LOCK_OPTIONS = dict(
+    run_id=dict(type="str", required=True),
+    user=dict(type="str", default=""),
+    break_lock=dict(type="bool", default=False),
+)
+
+
+def take_or_fail(module, directory, lab, run_id, user="", break_lock=False):
+    """Takes the lab's lock for a module (in check mode too: it is bookkeeping, not the lab);
+    fails the module naming the live run that holds it. Returns {"action": ..., "previous": ...}."""
+    if break_lock:
+        release(directory, lock_run_id(os.path.join(directory, LOCK_FILE)))
+    try:
+        action, previous = acquire(directory, run_id, user)
+    except LockHeld as exc:
+        module.fail_json(msg="lab %s is being built or torn down by another run: %s. Wait for it to end; if it "
+                             "is dead, run again with -e lab_break_lock=true." % (lab, exc))
+    result = {"action": action}
+    if action == "taken over":
+        result["previous"] = previous
+        module.warn("took over the lock of lab %s from a run that is gone: %s" % (lab, holder_description(previous)))
+    return result
+
+
+def release_and_tidy(directory, run_id):
+    """Releases the lock ``run_id`` holds; the lab's directory goes when nothing else is left in it."""
+    released = release(directory, run_id)
+    if released and os.path.isdir(directory) and not os.listdir(directory):
+        os.rmdir(directory)
+    return "released" if released else "not held"

@@ -23,6 +23,10 @@ import tempfile
 import time
 import uuid
 
+# The record keeps the BMC type as a place, so that a run removes the BMCs of a former type only
+# when the type changed.
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import BMC_TYPES
+
 RECORD_FILE = "state.json"
 RECORD_VERSION = 1
 # The options of every module working in the lab's directory (doc fragment labkit.tripleo.lab_dir).
@@ -123,6 +127,7 @@ def without_secrets(value):
     return value
 
 
+
 def updated_record(record, lab, bmc_ports, places, description=None, controller=None):
     """The record after this run: returns (new record, whether it differs from ``record``).
 
@@ -139,6 +144,10 @@ def updated_record(record, lab, bmc_ports, places, description=None, controller=
     if description:
         new["description"] = without_secrets(description)
     new["stale_places"] = stale_places(record.get("places") or {}, places, record.get("stale_places") or {})
+    # A record from before the BMC type was recorded: the lab may still run BMCs of the other type.
+    if record.get("places") and places.get("bmc_type") and "bmc_type" not in record["places"]:
+        new["stale_places"] = stale_places({}, places, dict(new["stale_places"], bmc_type=[
+            kind for kind in BMC_TYPES if kind != places["bmc_type"]]))
     if not new["stale_places"]:
         del new["stale_places"]
     return new, new != record

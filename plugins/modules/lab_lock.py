@@ -76,8 +76,6 @@ previous:
   type: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import lab_lock, lab_record
 
@@ -86,33 +84,18 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             lab_record.LAB_DIR_ARGS,
-            run_id=dict(type="str", required=True),
-            user=dict(type="str", default=""),
-            break_lock=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            **lab_lock.LOCK_OPTIONS
         ),
         supports_check_mode=True,
     )
     params = module.params
     directory = lab_record.lab_dir(params["dir"], params["lab"])
     if params["state"] == "absent":
-        released = lab_lock.release(directory, params["run_id"])
-        if released and os.path.isdir(directory) and not os.listdir(directory):
-            os.rmdir(directory)
-        module.exit_json(changed=False, action="released" if released else "not held")
-    if params["break_lock"]:
-        lab_lock.release(directory, lab_lock.lock_run_id(os.path.join(directory, lab_lock.LOCK_FILE)))
-    try:
-        action, previous = lab_lock.acquire(directory, params["run_id"], params["user"])
-    except lab_lock.LockHeld as exc:
-        module.fail_json(msg="lab %s is being built or torn down by another run: %s. Wait for it to end; if it "
-                             "is dead, run again with -e lab_break_lock=true." % (params["lab"], exc))
-    result = {"changed": False, "action": action}
-    if action == "taken over":
-        result["previous"] = previous
-        module.warn("took over the lock of lab %s from a run that is gone: %s"
-                    % (params["lab"], lab_lock.holder_description(previous)))
-    module.exit_json(**result)
+        module.exit_json(changed=False, action=lab_lock.release_and_tidy(directory, params["run_id"]))
+    result = lab_lock.take_or_fail(module, directory, params["lab"], params["run_id"], params["user"],
+                                   params["break_lock"])
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

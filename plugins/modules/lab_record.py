@@ -20,7 +20,27 @@ description:
     another node's BMC. Returns the ports for the lab model.
   - Temporary files a killed run left in the record's directory are removed.
   - With I(state=absent) removes the record (teardown).
+  - With I(lock), takes the lab's lock before anything else, as M(labkit.tripleo.lab_lock) does
+    (in check mode too), and gives it back when the record refuses the run; with I(state=absent)
+    releases it once the record is gone. One call instead of two on every run of a playbook.
 options:
+  lock:
+    description:
+      - The lab's lock for this run, as M(labkit.tripleo.lab_lock) takes it.
+    type: dict
+    suboptions:
+      run_id:
+        description: Identifies this run (made once on the controller).
+        type: str
+        required: true
+      user:
+        description: Who runs it (reported to a second run).
+        type: str
+        default: ""
+      break_lock:
+        description: Take the lock even though its holder looks alive.
+        type: bool
+        default: false
   nodes:
     description: Names of the nodes whose BMC port is chosen here (IPMI nodes without C(bmc_port)).
     type: list
@@ -119,12 +139,19 @@ path:
   description: The record file.
   returned: always
   type: str
+lock:
+  description:
+    - What became of the lock, when I(lock) is given. C(action) is C(acquired), C(held), C(taken over)
+      (from a dead run, then named in C(previous)), C(released) or C(not held).
+  returned: when I(lock) is given
+  type: dict
+  sample: {action: acquired}
 """
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_lock, lab_record
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import assign_bmc_ports
 
 
@@ -142,28 +169,43 @@ def main():
             controller=dict(type="str", default=""),
             adopt=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent", "cleaned"], default="present"),
+            lock=dict(type="dict", options=lab_lock.LOCK_OPTIONS),
         ),
         supports_check_mode=True,
     )
     params = module.params
     directory = lab_record.lab_dir(params["dir"], params["lab"])
     path = os.path.join(directory, lab_record.RECORD_FILE)
+    lock = params["lock"]
+    held = None
+    if lock and params["state"] == "present":
+        held = lab_lock.take_or_fail(module, directory, params["lab"], lock["run_id"], lock["user"],
+                                     lock["break_lock"])
+
+    def fail(msg):
+        # A run the record refuses leaves no lock behind for the next one to take over.
+        if held and held["action"] != "held":
+            lab_lock.release_and_tidy(directory, lock["run_id"])
+        module.fail_json(msg=msg)
+
     try:
         record = lab_record.read_json(path)
     except ValueError as exc:
-        module.fail_json(msg="the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
+        fail("the lab record is unreadable (%s); move it away to start the lab's record anew" % exc)
     conflict = None
     # Teardown reads the record (state=present) before anything else, so this check guards it too.
     if params["state"] == "present":
         conflict = lab_record.instance_conflict(record, params["known_instance"], params["controller"])
         if conflict and not params["adopt"]:
-            module.fail_json(msg="%s; nothing was changed. Choose another lab.name, or take the lab over with "
-                                 "-e lab_adopt=true" % conflict)
+            fail("%s; nothing was changed. Choose another lab.name, or take the lab over with "
+                 "-e lab_adopt=true" % conflict)
     if params["state"] == "absent":
         if record is not None and not module.check_mode:
             os.unlink(path)
             lab_record.remove_stale_temporaries(directory)
-        module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path, stale_places={})
+        released = {"lock": {"action": lab_lock.release_and_tidy(directory, lock["run_id"])}} if lock else {}
+        module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path, stale_places={},
+                         **released)
     if params["state"] == "cleaned":
         if record is None:
             module.exit_json(changed=False, instance=None, bmc_ports={}, full=[], path=path, stale_places={})
@@ -179,7 +221,7 @@ def main():
         new, changed = lab_record.updated_record(
             record, params["lab"], ports, params["places"], params["description"], params["controller"] or None)
     except ValueError as exc:
-        module.fail_json(msg="%s: %s" % (path, exc))
+        fail("%s: %s" % (path, exc))
     if conflict:  # adopted: this controller is the lab's builder from now on
         new["controller"] = params["controller"] or None
         changed = True
@@ -189,7 +231,8 @@ def main():
         lab_record.remove_stale_temporaries(directory)
         lab_record.write_json_atomic(path, new)
     module.exit_json(changed=changed, instance=new["instance"] if record is not None or not module.check_mode else None,
-                     bmc_ports=ports, full=full, path=path, stale_places=new.get("stale_places", {}))
+                     bmc_ports=ports, full=full, path=path, stale_places=new.get("stale_places", {}),
+                     **({"lock": held} if held else {}))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(faul
     swapped["nodes"][1], swapped["nodes"][2] = swapped["nodes"][2], swapped["nodes"][1]
     out, fourth = _build(tmp_path, swapped, "4.yml")
     count("faults injected")
-    assert changed_tasks(out) == ["labkit.tripleo.lab : Read the lab record (BMC ports kept by node name)",
+    assert changed_tasks(out) == ["labkit.tripleo.lab : Take the lab's lock and read its record (BMC ports kept by node name)",
                                   "labkit.tripleo.lab_summary : Write the lab summary",
                                   "labkit.tripleo.instackenv : Write instackenv.json"], out[-4000:]
     out, _unused = _build(tmp_path, swapped, "4.yml")

@@ -145,3 +145,43 @@ def test_the_module_takes_over_a_dead_runs_lock_and_warns(tmp_path, capsys, monk
     code, result = run(capsys, tmp_path)
     assert code == 0 and result["action"] == "taken over" and result["previous"] == dead
     assert warned == ["took over the lock of lab mylab from a run that is gone: %s" % lab_lock.holder_description(dead)]
+
+
+# ------------------------------------------------------------ lab_record's lock option
+
+def record_run(capsys, tmp_path, check_mode=False, **args):
+    from ansible_collections.labkit.tripleo.plugins.modules import lab_record as lab_record_module
+    params = dict({"lab": "mylab", "dir": str(tmp_path), "lock": {"run_id": "r1"}}, **args)
+    if check_mode:
+        params["_ansible_check_mode"] = True
+    with patch_module_args(params):
+        with pytest.raises(SystemExit) as exited:
+            lab_record_module.main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_the_record_takes_the_lock_first_in_check_mode_too_and_teardown_releases_it(tmp_path, capsys):
+    code, result = record_run(capsys, tmp_path, check_mode=True, nodes=["n1"])
+    assert code == 0 and result["lock"] == {"action": "acquired"}
+    assert lock_of(tmp_path / "mylab")["run_id"] == "r1"
+    assert not (tmp_path / "mylab" / "state.json").exists()  # check mode writes no record
+    code, result = record_run(capsys, tmp_path, nodes=["n1"])
+    assert code == 0 and result["lock"] == {"action": "held"} and result["bmc_ports"] == {"n1": 7001}
+    # Another live run is refused before the record is read.
+    code, result = record_run(capsys, tmp_path, lock={"run_id": "r2"}, nodes=["n1"])
+    assert code == 1 and "being built or torn down by another run: run r1 " in result["msg"]
+    code, result = record_run(capsys, tmp_path, state="absent")
+    assert code == 0 and result["lock"] == {"action": "released"} and result["changed"] is True
+    assert not (tmp_path / "mylab").exists()
+
+
+def test_a_run_the_record_refuses_leaves_no_lock_behind(tmp_path, capsys):
+    (tmp_path / "mylab").mkdir()
+    (tmp_path / "mylab" / "state.json").write_text('{"instance": "other-instance", "bmc_ports": {}}')
+    code, result = record_run(capsys, tmp_path, known_instance="my-instance", nodes=["n1"])
+    assert code == 1 and "nothing was changed" in result["msg"]
+    assert not (tmp_path / "mylab" / lab_lock.LOCK_FILE).exists()
+    # A lock this run held before the refusal stays: the run's own release gives it back.
+    lab_lock.acquire(str(tmp_path / "mylab"), "r1", "")
+    code, result = record_run(capsys, tmp_path, known_instance="my-instance", nodes=["n1"])
+    assert code == 1 and lock_of(tmp_path / "mylab")["run_id"] == "r1"

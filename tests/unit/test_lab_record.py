@@ -41,6 +41,20 @@ def test_an_unchanged_run_changes_nothing_and_cleaning_keeps_other_keys():
     assert left["stale_places"] == {"images_dir": ["/var/lib/libvirt/images"]}
 
 
+def test_a_changed_bmc_type_is_stale_and_an_older_record_may_hold_either_type():
+    record, _unused = lab_record.updated_record(None, "lab", {}, dict(PLACES, bmc_type="ipmi"))
+    assert "stale_places" not in record
+    assert lab_record.updated_record(record, "lab", {}, dict(PLACES, bmc_type="ipmi")) == (record, False)
+    switched, _unused = lab_record.updated_record(record, "lab", {}, dict(PLACES, bmc_type="redfish"))
+    assert switched["stale_places"] == {"bmc_type": ["ipmi"]}
+    # Written before the type was recorded: the other type is stale once, until cleaned.
+    older, _unused = lab_record.updated_record(None, "lab", {}, PLACES)
+    upgraded, _unused = lab_record.updated_record(older, "lab", {}, dict(PLACES, bmc_type="redfish"))
+    assert upgraded["stale_places"] == {"bmc_type": ["ipmi"]}
+    cleaned, _unused = lab_record.forget_stale(upgraded, {"bmc_type": ["ipmi"]})
+    assert lab_record.updated_record(cleaned, "lab", {}, dict(PLACES, bmc_type="redfish")) == (cleaned, False)
+
+
 def test_a_lab_of_the_same_name_built_elsewhere_is_another_instance():
     record = lab_record.new_record("lab", "alice@ctl-a")
     # The controller that built it, fresh checkout or not, may go on.
