@@ -13,7 +13,7 @@ import configparser
 import json
 import os
 
-from ansible_collections.labkit.tripleo.plugins.module_utils import ownership
+from ansible_collections.labkit.tripleo.plugins.module_utils import ownership, service
 
 
 # Adds every BMC in one process speaking vbmcd's own protocol (what virtualbmc.cmd.vbmc's
@@ -222,3 +222,87 @@ def plan(current, config_of, params):
         result["status"] = "running"
         results.append(result)
     return results
+
+
+# ------------------------------------------------------------ vbmcd, read without asking it
+
+VBMCD_UNIT = "vbmcd.service"
+# Where VirtualBMC reads its configuration, in its order (virtualbmc.config).
+VBMC_CONFIG_PATHS = ("$VIRTUALBMC_CONFIG", "~/.vbmc/virtualbmc.conf", "/etc/virtualbmc/virtualbmc.conf")
+VBMCD_DEFAULT_PORT = 50891
+
+
+def vbmcd_unit_text(venv):
+    """The unit the lab keeps vbmcd in where systemd is PID 1."""
+    return service.render_unit("the virthost", "VirtualBMC daemon (labkit.tripleo)",
+                               [[os.path.join(venv, "bin", "vbmcd"), "--foreground"]],
+                               after=("network-online.target", "libvirtd.service"), wants=("libvirtd.service",),
+                               hardened=True)
+
+
+def vbmcd_server_port(paths=VBMC_CONFIG_PATHS):
+    """The port vbmcd serves its clients on: server_port of the first configuration file VirtualBMC
+    would read, else its default."""
+    for path in paths:
+        path = os.path.expanduser(os.path.expandvars(path))
+        if path.startswith("$") or not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path)
+            return parser.getint("default", "server_port", fallback=VBMCD_DEFAULT_PORT)
+        except (configparser.Error, ValueError):
+            return VBMCD_DEFAULT_PORT
+    return VBMCD_DEFAULT_PORT
+
+
+def listening_inodes(port, proc="/proc"):
+    """Socket inodes listening on TCP ``port`` (any address, IPv4 or IPv6), from /proc/net."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(proc, "net", table)) as stream:
+                rows = stream.read().splitlines()[1:]
+        except IOError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # local address HEX:PORT, state 0A is LISTEN, inode is the 10th field
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def vbmcd_listening(port, proc="/proc"):
+    """Whether a vbmcd process holds the socket listening on ``port``: read from /proc, so no
+    client (a Python start-up, ~0.15 s) is started to ask it. A listening vbmcd that does not
+    answer is found by the BMC phase, whose first request fails naming it."""
+    inodes = listening_inodes(port, proc)
+    if not inodes:
+        return False
+    wanted = set("socket:[%s]" % inode for inode in inodes)
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc, pid, "cmdline"), "rb") as stream:
+                argv = stream.read().split(b"\0")
+            if not any(os.path.basename(arg) == b"vbmcd" for arg in argv[:2]):
+                continue
+            fd_dir = os.path.join(proc, pid, "fd")
+            if any(os.readlink(os.path.join(fd_dir, fd)) in wanted for fd in os.listdir(fd_dir)):
+                return True
+        except (IOError, OSError):
+            continue
+    return False
+
+
+def vbmcd_state(venv, unit_dir="/etc/systemd/system", proc="/proc"):
+    """{listening, unit_current}: whether vbmcd listens for clients, and whether the lab's unit for it
+    is written as wanted and enabled (what the vbmcd module would otherwise have to put right)."""
+    unit_path = os.path.join(unit_dir, VBMCD_UNIT)
+    return {
+        "listening": vbmcd_listening(vbmcd_server_port(), proc),
+        "unit_current": service.read_text(unit_path) == vbmcd_unit_text(venv)
+        and os.path.islink(os.path.join(unit_dir, "multi-user.target.wants", VBMCD_UNIT)),
+    }

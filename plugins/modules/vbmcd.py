@@ -72,16 +72,8 @@ answers:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import service
+from ansible_collections.labkit.tripleo.plugins.module_utils import service, vbmc
 
-UNIT = "vbmcd.service"
-
-
-def unit_text(venv):
-    return service.render_unit("the virthost", "VirtualBMC daemon (labkit.tripleo)",
-                               [[os.path.join(venv, "bin", "vbmcd"), "--foreground"]],
-                               after=("network-online.target", "libvirtd.service"), wants=("libvirtd.service",),
-                               hardened=True)
 
 
 def how_to_start(systemd):
@@ -105,17 +97,18 @@ def main():
     keeper = "none"
     if systemd and params["manage"]:
         keeper = "systemd"
-        unit = service.SystemdUnit(module, UNIT, unit_text(params["venv"]), unit_dir=params["unit_dir"])
+        unit = service.SystemdUnit(module, vbmc.VBMCD_UNIT, vbmc.vbmcd_unit_text(params["venv"]),
+                                   unit_dir=params["unit_dir"])
         if module.check_mode:
             changed = unit.definition_changed() or not unit.running()
         else:
             changed = unit.ensure_running()
-    vbmc = os.path.join(params["venv"], "bin", "vbmc")
-    if module.check_mode and (changed or not os.path.exists(vbmc)):
+    client = os.path.join(params["venv"], "bin", "vbmc")
+    if module.check_mode and (changed or not os.path.exists(client)):
         module.exit_json(changed=changed, keeper=keeper, answers=None,
                          msg="check mode: vbmcd would be started first, or VirtualBMC is not installed yet; "
                              "vbmcd was not asked")
-    rc, out, err = module.run_command([vbmc, "list"])
+    rc, out, err = module.run_command([client, "list"])
     if rc != 0:
         lines = (err or out).strip().splitlines()
         module.fail_json(msg="vbmcd does not answer on %s (%s): the lab's IPMI BMCs need it, and nothing of "

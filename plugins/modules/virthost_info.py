@@ -27,8 +27,24 @@ description:
   - Says which of the given packages are not installed (one C(dpkg-query) or C(rpm) call) and
     whether each given virtualenv holds its pinned version (read from its C(.dist-info)), so that
     a re-run asks the package manager and pip nothing when all is there (about 2.5 s less per run).
+  - With I(vbmcd), says whether VirtualBMC's daemon listens for its clients (its listening socket,
+    found in C(/proc), held by a C(vbmcd) process) and whether the systemd unit the lab keeps it in
+    is written and enabled as M(labkit.tripleo.vbmcd) would write it; the phase then runs that module
+    (which asks vbmcd, through a client start-up of its own) only when one of them is not so.
   - Changes nothing.
 options:
+  vbmcd:
+    description: VirtualBMC's daemon, to be read as described above.
+    type: dict
+    suboptions:
+      venv:
+        description: The virtualenv VirtualBMC is installed in.
+        type: path
+        required: true
+      unit_dir:
+        description: Where the lab writes its unit for vbmcd.
+        type: path
+        default: /etc/systemd/system
   packages:
     description:
       - Packages the virthost needs, by OS family (C(Debian), C(RedHat)); those of the host's family
@@ -77,6 +93,13 @@ os_family:
   returned: always
   type: str
   sample: Debian
+vbmcd:
+  description:
+    - C(listening) is whether a vbmcd process listens on VirtualBMC's server port; C(unit_current)
+      whether the lab's unit for it is as wanted and enabled. Null without I(vbmcd).
+  returned: always
+  type: dict
+  sample: {listening: true, unit_current: false}
 python:
   description: The Python interpreter the module ran with (the one virtualenvs are made with).
   returned: always
@@ -151,7 +174,7 @@ import re
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import host_packages, service
+from ansible_collections.labkit.tripleo.plugins.module_utils import host_packages, service, vbmc
 
 
 def cpu_flags(path="/proc/cpuinfo"):
@@ -236,6 +259,9 @@ def main():
             venvs=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),
                 requirement=dict(type="str", required=True))),
+            vbmcd=dict(type="dict", options=dict(
+                venv=dict(type="path", required=True),
+                unit_dir=dict(type="path", default="/etc/systemd/system"))),
         ),
         supports_check_mode=True,
     )
@@ -274,6 +300,8 @@ def main():
             missing = host_packages.missing_packages(os.path.basename(argv[0]), wanted, rc, out)
     module.exit_json(
         os_family=family,
+        vbmcd=vbmc.vbmcd_state(module.params["vbmcd"]["venv"], module.params["vbmcd"]["unit_dir"])
+        if module.params["vbmcd"] else None,
         python=sys.executable,
         packages_wanted=wanted,
         packages_missing=missing,

@@ -26,3 +26,16 @@ def test_a_refused_add_returns_vbmcds_reason_and_stops_the_rest():
     assert len(replies) == 1 and replies[0]["domain_name"] == names[0] and replies[0]["rc"] == 1, replies
     assert names[0] in " ".join(replies[0]["msg"]), replies
     assert lab_bmcs(names) == []
+
+
+def test_the_running_vbmcd_is_found_listening_and_a_listener_of_another_program_is_not():
+    import socket
+    assert vbmc.vbmcd_listening(vbmc.vbmcd_server_port())
+    # Something else listening on a port (this test's own socket) is not vbmcd.
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen(1)
+    try:
+        assert not vbmc.vbmcd_listening(other.getsockname()[1])
+    finally:
+        other.close()

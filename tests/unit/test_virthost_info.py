@@ -99,3 +99,13 @@ def test_main_names_the_packages_not_installed_and_the_venvs_that_hold_their_pin
     assert result["packages_wanted"][:2] == ["dpkg", "labkit-no-such-package"]
     assert result["packages_missing"] == ["labkit-no-such-package"]
     assert result["venvs_current"] == [venv]
+    assert result["vbmcd"] is None  # not asked about
+
+
+def test_main_reads_vbmcd_when_asked(monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr(virthost_info.vbmc, "vbmcd_state",
+                        lambda venv, unit_dir: seen.append((venv, unit_dir)) or {"listening": True, "unit_current": False})
+    kind, result, _warnings = run_main(monkeypatch, virthost_info, {"vbmcd": {"venv": str(tmp_path)}})
+    assert kind == "exit" and result["vbmcd"] == {"listening": True, "unit_current": False}
+    assert seen == [(str(tmp_path), "/etc/systemd/system")]
