@@ -127,7 +127,6 @@ def without_secrets(value):
     return value
 
 
-
 def updated_record(record, lab, bmc_ports, places, description=None, controller=None):
     """The record after this run: returns (new record, whether it differs from ``record``).
 

@@ -52,6 +52,7 @@ attributes:
     support: full
     description: Shows a file's old and new content (keep C(no_log) on a task whose content is a secret).
   platform:
+    support: full
     platforms: posix
     description: Runs on the controller, whichever host the task is for.
 author:

@@ -75,7 +75,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import service, vbmc
 
 
-
 def how_to_start(systemd):
     return "systemctl start vbmcd" if systemd else "scripts/start-daemons"
 
