@@ -55,15 +55,18 @@ def _make_parents(directory):
 
 
 def write_atomic(path, data, bits):
-    """``data`` (bytes) into ``path`` through a temporary file beside it, renamed over the old one:
-    a reader sees the old file or the new one, a link at ``path`` is replaced, not followed."""
+    """``data`` (bytes) into ``path`` through a temporary file beside it (``.<name>.*.tmp``, what
+    lab_record.remove_stale_temporaries clears after a killed run), synced and renamed over the old
+    one: a reader sees the old file or the new one, a link at ``path`` is replaced, not followed."""
     directory = os.path.dirname(path)
     _make_parents(directory)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         os.fchmod(handle, bits)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.rename(temporary, path)
     except BaseException:
         if os.path.lexists(temporary):

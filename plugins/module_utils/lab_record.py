@@ -19,13 +19,13 @@ __metaclass__ = type
 import errno
 import json
 import os
-import tempfile
 import time
 import uuid
 
 # The record keeps the BMC type as a place, so that a run removes the BMCs of a former type only
 # when the type changed.
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import BMC_TYPES
+from ansible_collections.labkit.tripleo.plugins.module_utils import file_content
 
 RECORD_FILE = "state.json"
 RECORD_VERSION = 1
@@ -45,20 +45,7 @@ def ensure_dir(path):
 
 def write_json_atomic(path, data):
     """Write ``data`` as JSON to ``path``, mode 0600, replacing the old file in one rename."""
-    directory = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.rename(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    file_content.write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8"), 0o600)
 
 
 def remove_stale_temporaries(directory):

@@ -23,7 +23,8 @@ description:
     same directory (mode set before anything is written) and renamed over the old one, so a reader
     never sees half a file and a file holding a secret is never readable by others, not even for a moment.
     A symbolic link at I(path) is replaced, never followed.
-  - Directories it creates, the missing parents included, are given I(mode) (the lab's are 0700).
+  - A directory it creates is given I(mode); missing parents of a file or directory are made 0700,
+    since what goes in them may be a secret.
 options:
   path:
     description:
