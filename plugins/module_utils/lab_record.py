@@ -74,9 +74,20 @@ def read_json(path):
     return data
 
 
+# A boot check claims the record before its namespace exists and gives the claim back once the
+# namespace is gone: only a claim left over (a killed check) needs teardown to look for its leftovers.
+BOOT_CHECK_KEY = "boot_check"
+
+
 def new_record(lab, controller=None):
     return {"version": RECORD_VERSION, "lab": lab, "instance": str(uuid.uuid4()), "controller": controller,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bmc_ports": {}}
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "bmc_ports": {}, BOOT_CHECK_KEY: None}
+
+
+def boot_check_left(record):
+    """Whether a boot check may have left something: its claim is in the record, or there is no
+    record to say, or the record is older than the claim (it has no such key)."""
+    return record is None or BOOT_CHECK_KEY not in record or record[BOOT_CHECK_KEY] is not None
 
 
 def instance_conflict(record, known_instance, controller):

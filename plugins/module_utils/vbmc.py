@@ -12,38 +12,40 @@ __metaclass__ = type
 import configparser
 import json
 import os
+import subprocess
 
 from ansible_collections.labkit.tripleo.plugins.module_utils import ownership, service
 
 
-# Adds every BMC in one process speaking vbmcd's own protocol (what virtualbmc.cmd.vbmc's
+# One process speaks vbmcd's own protocol for the whole module run (what virtualbmc.cmd.vbmc's
 # ZmqClient sends: one JSON request per REQ socket, the port and timeout from VirtualBMC's own
 # configuration), run by the interpreter of the venv VirtualBMC is installed in, which has zmq.
-# `vbmc add` takes one BMC per call, each a ~0.12 s client start-up, and its password on the
-# command line, where every user of the host can read it; here it goes through stdin.
-ADD_HELPER = r"""
+# It reads one request a line on stdin and writes vbmcd's reply a line on stdout. Each `vbmc`
+# call is a client start-up (~0.12 s): a run lists, adds, starts and deletes in this one process.
+# `vbmc add` also takes one BMC per call, and its password on the command line, where every user
+# of the host can read it; here it goes through stdin.
+SESSION_HELPER = r"""
 import json, sys
 import zmq
 from virtualbmc import config
 conf = config.get_config()["default"]
 context = zmq.Context()
-replies = []
-for request in json.load(sys.stdin):
+for line in sys.stdin:
     sock = context.socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 5)
     sock.connect("tcp://127.0.0.1:%s" % conf["server_port"])
-    sock.send(json.dumps(request).encode("utf-8"))
+    sock.send(line.strip().encode("utf-8"))
     if sock.poll(conf["server_response_timeout"]):
         reply = json.loads(sock.recv().decode("utf-8"))
     else:
         reply = {"rc": 1, "msg": ["vbmcd did not answer within %s ms" % conf["server_response_timeout"]]}
     sock.close()
-    replies.append(dict(reply, domain_name=request["domain_name"]))
-    if reply.get("rc"):
-        break
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
 context.destroy()
-json.dump(replies, sys.stdout)
 """
+
+VBMCD_SILENT = "Start it: the vbmcd service on systemd hosts, scripts/start-daemons elsewhere."
 
 
 def add_request(name, address, port, username, password, libvirt_uri):
@@ -53,51 +55,96 @@ def add_request(name, address, port, username, password, libvirt_uri):
             "libvirt_sasl_password": None}
 
 
+def reply_error(reply):
+    """vbmcd's reason for a refused request, or None when it did what was asked."""
+    if not reply.get("rc"):
+        return None
+    return "; ".join(reply.get("msg") or []) or "vbmcd answered rc %s" % reply["rc"]
+
+
 class Vbmc(object):
-    """The ``vbmc`` client (I(vbmc_command)) run by the module; a failed command fails the module."""
+    """VirtualBMC's client for one module run: requests go to vbmcd through SESSION_HELPER, one
+    process for the run, when VirtualBMC's venv interpreter sits beside I(vbmc_command); otherwise
+    each is a ``vbmc`` call. A failed list, delete, stop or start fails the module."""
 
     def __init__(self, module):
         self.module = module
         self.command = module.params["vbmc_command"]
+        python = os.path.join(os.path.dirname(self.command), "python3")
+        self.python = python if os.path.isabs(self.command) and os.path.exists(python) else None
+        self.session = None
+
+    def request(self, request):
+        """vbmcd's reply to one request; the session process starts at the first."""
+        if self.session is None:
+            self.session = subprocess.Popen([self.python, "-c", SESSION_HELPER], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        line = ""
+        try:
+            self.session.stdin.write(json.dumps(request) + "\n")
+            self.session.stdin.flush()
+            line = self.session.stdout.readline()
+        except (IOError, OSError):
+            pass
+        if not line:
+            return {"rc": 1, "msg": [self.close().strip()[-2000:] or "the vbmcd session process ended"]}
+        return json.loads(line)
+
+    def close(self):
+        """End the session process (if any); what it wrote on stderr."""
+        session, self.session = self.session, None
+        if session is None:
+            return ""
+        try:
+            session.stdin.close()
+        except (IOError, OSError):
+            pass
+        err = session.stderr.read()
+        session.stdout.close()
+        session.stderr.close()
+        session.wait()
+        return err
 
     def add_all(self, requests):
-        """Send every ``add_request`` to vbmcd through ADD_HELPER: (the names added, in order, and
-        the error that stopped the rest, or None)."""
-        if not requests:
-            return [], None
-        python = os.path.join(os.path.dirname(self.command), "python3")
+        """Send every ``add_request`` to vbmcd, stopping at the first it refuses: (the names added,
+        in order, and the error that stopped the rest, or None)."""
         added = []
-        if not os.path.isabs(self.command) or not os.path.exists(python):
-            for request in requests:  # no venv interpreter at hand: the client, one BMC a call
+        for request in requests:
+            if self.python:
+                error = reply_error(self.request(request))
+            else:  # no venv interpreter at hand: the client, one BMC a call
                 rc, out, err = self.module.run_command([
                     self.command, "add", request["domain_name"], "--address", request["address"], "--port",
                     str(request["port"]), "--username", request["username"], "--password", request["password"],
                     "--libvirt-uri", request["libvirt_uri"]])
-                if rc != 0:
-                    return added, "vbmc add %s failed: %s" % (request["domain_name"], (err or out).strip())
-                added.append(request["domain_name"])
-            return added, None
-        rc, out, err = self.module.run_command([python, "-c", ADD_HELPER], data=json.dumps(requests))
-        if rc != 0:
-            return [], "vbmc add failed: %s" % (err or out).strip()[-2000:]
-        for reply in json.loads(out or "[]"):
-            if reply.get("rc"):
-                return added, "vbmc add %s failed: %s" % (reply["domain_name"], "; ".join(reply.get("msg") or []))
-            added.append(reply["domain_name"])
+                error = (err or out).strip() if rc != 0 else None
+            if error:
+                return added, "vbmc add %s failed: %s" % (request["domain_name"], error)
+            added.append(request["domain_name"])
         return added, None
 
-    def run(self, *args):
-        rc, out, err = self.module.run_command([self.command] + list(args))
+    def run(self, verb, *names):
+        """delete, stop or start of the BMCs of ``names`` (vbmcd takes many at once)."""
+        if self.python:
+            error = reply_error(self.request({"command": verb, "domain_names": list(names)}))
+            if error:
+                self.module.fail_json(msg="vbmc %s failed: %s" % (verb, error))
+            return
+        rc, out, err = self.module.run_command([self.command, verb] + list(names))
         if rc != 0:
-            self.module.fail_json(msg="vbmc %s failed: %s" % (args[0], (err or out).strip()), rc=rc)
-        return out
+            self.module.fail_json(msg="vbmc %s failed: %s" % (verb, (err or out).strip()), rc=rc)
 
     def list(self):
+        """The BMCs vbmcd knows, by domain name, each as ``vbmc list -f json`` shows a row."""
+        if self.python:
+            reply = self.request({"command": "list"})
+            error = reply_error(reply)
+            if error:
+                self.module.fail_json(msg="cannot talk to vbmcd (%s). %s" % (error, VBMCD_SILENT))
+            return dict((row[0], dict(zip(reply["header"], row))) for row in reply.get("rows") or [])
         rc, out, err = self.module.run_command([self.command, "list", "-f", "json"])
         if rc != 0:
-            self.module.fail_json(
-                msg="cannot talk to vbmcd (%s). Start it: the vbmcd service on systemd hosts, "
-                    "scripts/start-daemons elsewhere." % (err or out).strip())
+            self.module.fail_json(msg="cannot talk to vbmcd (%s). %s" % ((err or out).strip(), VBMCD_SILENT))
         return dict((row["Domain name"], row) for row in json.loads(out or "[]"))
 
 

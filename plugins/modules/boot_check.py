@@ -34,6 +34,10 @@ description:
   - With I(state=absent) (teardown), removes what a check killed half-way left, the lab's
     namespace, the processes still in it (dnsmasq, the HTTP server), its marked OVS port and
     its working directory; only I(lab) is needed.
+  - Before its namespace exists, a check claims the lab's record (C(boot_check) in
+    C(<dir>/<lab>/state.json)); the claim goes once the check cleaned up, or once I(state=absent)
+    removed what a killed check left. M(labkit.tripleo.lab_record) reports a claim left over, so
+    teardown calls this module only then.
   - Written for this collection because no module offers a PXE responder in a namespace, and
     C(community.general.ipmi_boot) or C(community.general.redfish_command) do one node per call.
 options:
@@ -41,6 +45,10 @@ options:
     description: Name of the lab; marks the OVS port and names the namespace.
     type: str
     required: true
+  dir:
+    description: Directory of the lab records, where the check claims the lab's record (no claim without a record).
+    type: path
+    default: /var/lib/labkit
   bridge:
     description: The lab's Open vSwitch bridge.
     type: str
@@ -159,9 +167,10 @@ nodes:
 
 import os
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responder as pxe
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_record, pxe_responder as pxe
 from ansible_collections.labkit.tripleo.plugins.module_utils.boot_check_run import (
     lab_namespace, preflight, remove_leftovers, run_check)
 
@@ -170,10 +179,20 @@ MAC_RE = re.compile(r"([0-9a-f]{2}:){5}[0-9a-f]{2}\Z")
 LAB_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
 
 
+def claim_record(params, claim):
+    """Claim the lab's record for a check (``claim``) or give the claim back (None). Without a
+    record there is nothing to claim: teardown then looks for leftovers anyway."""
+    try:
+        lab_record.set_record_key(params["dir"], params["lab"], lab_record.BOOT_CHECK_KEY, claim)
+    except ValueError:
+        pass
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             lab=dict(type="str", required=True),
+            dir=dict(type="path", default="/var/lib/labkit"),
             bridge=dict(type="str"),
             vlan=dict(type="int"),
             address=dict(type="str"),
@@ -196,7 +215,10 @@ def main():
     if not LAB_RE.match(params["lab"]):
         module.fail_json(msg="boot check: %r is not a lab name" % params["lab"])
     if params["state"] == "absent":
-        module.exit_json(**remove_leftovers(module, params))
+        result = remove_leftovers(module, params)
+        if not module.check_mode:
+            claim_record(params, None)
+        module.exit_json(**result)
     try:
         address, netmask = pxe.responder_addresses(params["address"], params["pool_start"], params["pool_end"])
     except ValueError as exc:
@@ -214,7 +236,10 @@ def main():
     if module.check_mode:
         module.exit_json(changed=False, ok=None, seconds=0.0, nodes=[],
                          msg="check mode: %d nodes would be network-booted" % len(params["nodes"]))
+    # A check killed from here on leaves its claim, so teardown looks for what it left.
+    claim_record(params, {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "pid": os.getpid()})
     rows, seconds = run_check(module, params, space, address.split("/")[0], netmask, address)
+    claim_record(params, None)
     module.exit_json(changed=False, ok=all(r["ok"] for r in rows), seconds=seconds, nodes=rows)
 
 

@@ -22,7 +22,12 @@ description:
   - With I(state=absent) removes the record (teardown).
   - With I(lock), takes the lab's lock before anything else, as M(labkit.tripleo.lab_lock) does
     (in check mode too), and gives it back when the record refuses the run; with I(state=absent)
-    releases it once the record is gone. One call instead of two on every run of a playbook.
+    releases it once the record is gone; with I(state=released) only releases it, at the end of a
+    run, leaving the record as it is. One module for the lock and the record, so a playbook run
+    builds one module payload for both, not two.
+  - Returns C(boot_check_left), whether a boot check may have left something behind, that is
+    whether the claim a boot check makes in the record before its namespace exists is still
+    there, or the record is too old to hold one. Teardown looks for a boot check's leftovers only then.
 options:
   lock:
     description:
@@ -91,9 +96,10 @@ options:
   state:
     description:
       - C(present) reads and updates the record; C(absent) removes it; C(cleaned) only drops the
-        stale places in I(cleaned).
+        stale places in I(cleaned); C(released) only gives the lock of this run back (I(lock) is
+        then required).
     type: str
-    choices: [present, absent, cleaned]
+    choices: [present, absent, cleaned, released]
     default: present
 extends_documentation_fragment:
   - labkit.tripleo.lab_dir
@@ -139,6 +145,11 @@ path:
   description: The record file.
   returned: always
   type: str
+boot_check_left:
+  description: Whether a boot check of the lab may have left its namespace, processes or port behind
+    (its claim is in the record, or the record predates such claims, or there is none).
+  returned: always
+  type: bool
 lock:
   description:
     - What became of the lock, when I(lock) is given. C(action) is C(acquired), C(held), C(taken over)
@@ -168,9 +179,10 @@ def main():
             known_instance=dict(type="str", default=""),
             controller=dict(type="str", default=""),
             adopt=dict(type="bool", default=False),
-            state=dict(type="str", choices=["present", "absent", "cleaned"], default="present"),
+            state=dict(type="str", choices=["present", "absent", "cleaned", "released"], default="present"),
             lock=dict(type="dict", options=lab_lock.LOCK_OPTIONS),
         ),
+        required_if=[("state", "released", ("lock",))],
         supports_check_mode=True,
     )
     params = module.params
@@ -188,6 +200,13 @@ def main():
             lab_lock.release_and_tidy(directory, lock["run_id"])
         module.fail_json(msg=msg)
 
+    if params["state"] == "released":
+        if not lock:
+            module.fail_json(msg="state=released gives back this run's lock: lock.run_id is required")
+        # The lock is not part of the lab: a check run gives it back too.
+        action = lab_lock.release_and_tidy(directory, lock["run_id"])
+        module.exit_json(changed=False, instance=None, bmc_ports={}, full=[], path=path, stale_places={},
+                         boot_check_left=False, lock={"action": action})
     try:
         record = lab_record.read_json(path)
     except ValueError as exc:
@@ -205,15 +224,17 @@ def main():
             lab_record.remove_stale_temporaries(directory)
         released = {"lock": {"action": lab_lock.release_and_tidy(directory, lock["run_id"])}} if lock else {}
         module.exit_json(changed=record is not None, instance=None, bmc_ports={}, full=[], path=path, stale_places={},
-                         **released)
+                         boot_check_left=False, **released)
     if params["state"] == "cleaned":
         if record is None:
-            module.exit_json(changed=False, instance=None, bmc_ports={}, full=[], path=path, stale_places={})
+            module.exit_json(changed=False, instance=None, bmc_ports={}, full=[], path=path, stale_places={},
+                             boot_check_left=True)
         new, changed = lab_record.forget_stale(record, params["cleaned"])
         if changed and not module.check_mode:
             lab_record.write_json_atomic(path, new)
         module.exit_json(changed=changed, instance=new["instance"], bmc_ports=new.get("bmc_ports", {}), full=[],
-                         path=path, stale_places=new.get("stale_places", {}))
+                         path=path, stale_places=new.get("stale_places", {}),
+                         boot_check_left=lab_record.boot_check_left(new))
 
     recorded = (record or {}).get("bmc_ports") or {}
     ports, full = assign_bmc_ports(params["nodes"], params["port_start"], set(params["reserved_ports"]), recorded)
@@ -232,6 +253,7 @@ def main():
         lab_record.write_json_atomic(path, new)
     module.exit_json(changed=changed, instance=new["instance"] if record is not None or not module.check_mode else None,
                      bmc_ports=ports, full=full, path=path, stale_places=new.get("stale_places", {}),
+                     boot_check_left=lab_record.boot_check_left(record),
                      **({"lock": held} if held else {}))
 
 

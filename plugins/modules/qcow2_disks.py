@@ -31,6 +31,10 @@ description:
   - With I(state=absent), removes every file in I(images_dir) (and every listed path) that
     carries this lab's mark, and the lab's temporary files, except the paths in I(keep); with
     I(keep) it removes what a node no longer described left behind.
+  - With I(state=present), I(images_dir) and I(keep), it also reports as C(leftovers) what
+    I(state=absent) with the same I(keep) would remove, and removes nothing of it; so the
+    removal, which must wait until the domains using those disks are gone, is asked for only
+    when there is something to remove.
 options:
   disks:
     description: Disks to create, each with C(path), C(size_gb) and optionally C(backing_image).
@@ -49,10 +53,12 @@ options:
     description: Group of the created files.
     type: str
   images_dir:
-    description: Directory searched for the lab's disks with I(state=absent).
+    description: Directory searched for the lab's disks with I(state=absent), and for the
+      C(leftovers) with I(state=present).
     type: path
   keep:
-    description: With I(state=absent), paths that stay (the disks, seed and image the description still has).
+    description: Paths that stay (the disks, seed and image the description still has), with
+      I(state=absent); with I(state=present), what is not a leftover.
     type: list
     elements: path
     default: []
@@ -83,6 +89,15 @@ EXAMPLES = r"""
     disks:
       - {path: /var/lib/libvirt/images/mylab-control-1-vda.qcow2, size_gb: 60}
 
+- name: Disks of every VM, and what the lab left of nodes it no longer has
+  labkit.tripleo.qcow2_disks:
+    lab: mylab
+    disks:
+      - {path: /var/lib/libvirt/images/mylab-control-1-vda.qcow2, size_gb: 60}
+    images_dir: /var/lib/libvirt/images
+    keep: [/var/lib/libvirt/images/mylab-control-1-vda.qcow2]
+  register: disks
+
 - name: Remove the lab's disks
   labkit.tripleo.qcow2_disks:
     lab: mylab
@@ -111,6 +126,14 @@ removed:
   returned: always
   type: list
   elements: str
+leftovers:
+  description: With I(state=present) and I(images_dir), the lab's files there that I(keep) does
+    not list (the disks of nodes no longer described, a killed run's temporary files), left in
+    place; empty otherwise.
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/lib/libvirt/images/mylab-compute-2-vda.qcow2]
 """
 
 import os
@@ -231,8 +254,10 @@ def create(module, params, disk):
     os.rename(staged, path)
 
 
-def ensure_absent(module, params):
-    candidates = set(d["path"] for d in params["disks"])
+def leftovers(params):
+    """The lab's files that state=absent removes: in images_dir (and the listed disks), those
+    carrying this lab's mark and the lab's temporary files, except the paths in keep."""
+    candidates = set(d["path"] for d in params["disks"]) if params["state"] == "absent" else set()
     temporaries = set()
     if params["images_dir"] and os.path.isdir(params["images_dir"]):
         for entry in os.listdir(params["images_dir"]):
@@ -240,15 +265,21 @@ def ensure_absent(module, params):
             if file_owner.is_lab_temporary(entry, params["lab"]):
                 temporaries.add(os.path.join(params["images_dir"], entry))
     keep = set(os.path.normpath(p) for p in params["keep"])
-    removed = []
+    found = []
     for path in sorted(candidates):
         if os.path.normpath(path) in keep or not os.path.isfile(path) or os.path.islink(path):
             continue
         if path not in temporaries and not ownership.is_ours(*(file_owner.found_mark(path) + (
                 params["lab"], params["instance"], params["adopt"]))):
             continue
-        removed.append(path)
-        if not module.check_mode:
+        found.append(path)
+    return found
+
+
+def ensure_absent(module, params):
+    removed = leftovers(params)
+    if not module.check_mode:
+        for path in removed:
             os.unlink(path)
     return removed
 
@@ -278,9 +309,9 @@ def main():
     if module.params["state"] == "present":
         created, existing, marked = ensure_present(module, module.params)
         module.exit_json(changed=bool(created or marked), created=created, existing=existing, marked=marked,
-                         removed=[])
+                         removed=[], leftovers=leftovers(module.params))
     removed = ensure_absent(module, module.params)
-    module.exit_json(changed=bool(removed), created=[], existing=[], marked=[], removed=removed)
+    module.exit_json(changed=bool(removed), created=[], existing=[], marked=[], removed=removed, leftovers=[])
 
 
 if __name__ == "__main__":

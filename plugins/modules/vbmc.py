@@ -31,6 +31,11 @@ description:
   - The config directories' permissions are enforced on every run, not only after an add.
   - With I(state=absent), deletes the BMCs marked as this lab's and unmarked ones that drive a
     domain of this lab, nothing else; a BMC of someone else named like a node survives.
+  - Talks to C(vbmcd) in its own protocol (what the C(vbmc) client sends) from one process per
+    call, run by the Python of VirtualBMC's venv (the C(python3) beside I(vbmc_command)), so the
+    passwords go through a pipe, never a command line, and the list, adds, starts and deletes of
+    every node cost one interpreter start-up, not one C(vbmc) client start-up each. Without that
+    interpreter each step is a C(vbmc) call.
   - Written for this collection because earlier lab tools deleted and re-added every BMC on
     each run and so were never idempotent.
 options:
@@ -55,7 +60,7 @@ options:
     type: str
     default: qemu:///system
   vbmc_command:
-    description: Path of the vbmc client.
+    description: Path of the vbmc client; its directory's C(python3), when there is one, speaks to vbmcd.
     type: path
     default: vbmc
   config_dir:
@@ -137,7 +142,7 @@ def ensure_present(module, vbmc, params):
             result["action"] = "marked"
     if module.check_mode:
         return pruned + results
-    # vbmc's delete, stop and start take many BMCs at once: one client start-up (~0.12 s) each.
+    # vbmcd's delete, stop and start take many BMCs at once.
     if unwanted:
         vbmc.run("delete", *sorted(unwanted))
     for name in sorted(to_mark & wanted):
@@ -207,16 +212,20 @@ def main():
         required_if=[("state", "present", ("password",))],
         supports_check_mode=True,
     )
-    vbmc = Vbmc(module)
     if module.params["state"] == "present":
         for index, bmc in enumerate(module.params["bmcs"]):
             if not bmc.get("name") or not isinstance(bmc.get("port"), int):
                 module.fail_json(msg="bmcs[%d] needs a 'name' and an integer 'port'" % index)
-        results = ensure_present(module, vbmc, module.params)
-        changed = any(r["action"] != "unchanged" for r in results)
-    else:
-        results = ensure_absent(module, vbmc, module.params)
-        changed = bool(results)
+    vbmc = Vbmc(module)
+    try:
+        if module.params["state"] == "present":
+            results = ensure_present(module, vbmc, module.params)
+            changed = any(r["action"] != "unchanged" for r in results)
+        else:
+            results = ensure_absent(module, vbmc, module.params)
+            changed = bool(results)
+    finally:
+        vbmc.close()
     module.exit_json(changed=changed, bmcs=results)
 
 

@@ -1,5 +1,6 @@
 """A lab edited between runs: nodes removed, inserted, swapped; identity never moves."""
 import copy
+import os
 
 from conftest import (IMAGES, REPO, assert_no_duplicate_mac, assert_nothing_left, base_lab, changed_count, changed_tasks, count, lab_state, run,
                       write_lab)
@@ -35,11 +36,19 @@ def test_nodes_removed_inserted_and_swapped_keep_every_other_nodes_identity(faul
     assert second["record"]["bmc_ports"] == {"ifault-b": 7402, "ifault-c": 7403}
     count("faults survived")
 
-    # A node inserted at the front takes the lowest free port, not the first node's.
+    # A node inserted at the front takes the lowest free port, not the first node's. Beside it,
+    # the disk of a node whose domain a killed run already removed (so this run's domains phase
+    # removes none): the lab's mark on it, no domain, no longer described. It goes too.
     inserted = copy.deepcopy(removed)
     inserted["nodes"].insert(0, dict(copy.deepcopy(removed["nodes"][0]), name="ifault-new"))
+    orphan = os.path.join(IMAGES, "ifault_ifault-gone-vda.qcow2")
+    with open(orphan, "wb"):
+        pass
+    os.setxattr(orphan, "user.labkit.lab", b"ifault")
+    os.setxattr(orphan, "user.labkit.instance", second["record"]["instance"].encode())
     _unused, third = _build(tmp_path, inserted, "3.yml")
     count("faults injected")
+    assert not os.path.exists(orphan), third["images"]
     assert third["bmcs"] == {"ifault-new": 7401, "ifault-b": 7402, "ifault-c": 7403}
     for name in ("ifault-b", "ifault-c"):
         assert third["domains"][name] == first["domains"][name]

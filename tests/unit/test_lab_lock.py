@@ -185,3 +185,20 @@ def test_a_run_the_record_refuses_leaves_no_lock_behind(tmp_path, capsys):
     lab_lock.acquire(str(tmp_path / "mylab"), "r1", "")
     code, result = record_run(capsys, tmp_path, known_instance="my-instance", nodes=["n1"])
     assert code == 1 and lock_of(tmp_path / "mylab")["run_id"] == "r1"
+
+
+def test_the_record_releases_the_lock_at_the_end_of_a_run_and_keeps_itself(tmp_path, capsys):
+    code, result = record_run(capsys, tmp_path, nodes=["n1"])
+    assert code == 0 and result["lock"] == {"action": "acquired"}
+    record = (tmp_path / "mylab" / "state.json").read_text()
+    # Check mode gives the lock back too: a check run took it.
+    code, result = record_run(capsys, tmp_path, check_mode=True, state="released")
+    assert code == 0 and result["lock"] == {"action": "released"} and result["changed"] is False
+    assert not (tmp_path / "mylab" / lab_lock.LOCK_FILE).exists()
+    assert (tmp_path / "mylab" / "state.json").read_text() == record
+    # Another run's lock is not this run's to give back.
+    lab_lock.acquire(str(tmp_path / "mylab"), "r2", "")
+    code, result = record_run(capsys, tmp_path, state="released")
+    assert code == 0 and result["lock"] == {"action": "not held"} and lock_of(tmp_path / "mylab")["run_id"] == "r2"
+    code, result = record_run(capsys, tmp_path, state="released", lock=None)
+    assert code == 1 and "lock" in result["msg"]

@@ -115,3 +115,18 @@ def test_secrets_never_reach_the_record():
     description = {"name": "lab", "bmc": {"password": "x", "Admin_Password": "y", "port": 1},
                    "nodes": [{"password": "z"}]}
     assert lab_record.without_secrets(description) == {"name": "lab", "bmc": {"port": 1}, "nodes": [{}]}
+
+
+def test_a_boot_check_may_have_left_something_only_while_its_claim_is_in_the_record():
+    record = lab_record.new_record("lab")
+    assert record[lab_record.BOOT_CHECK_KEY] is None and not lab_record.boot_check_left(record)
+    assert lab_record.boot_check_left(dict(record, boot_check={"started": "2026-11-23T00:00:00Z", "pid": 1}))
+    # No record, or one from before checks claimed it: nothing says, so teardown looks.
+    assert lab_record.boot_check_left(None)
+    older = dict(record)
+    del older[lab_record.BOOT_CHECK_KEY]
+    assert lab_record.boot_check_left(older)
+    # A run keeps the claim as it is: only the check gives it back.
+    claimed = dict(record, boot_check={"started": "2026-11-23T00:00:00Z", "pid": 1})
+    new, _changed = lab_record.updated_record(claimed, "lab", {}, PLACES)
+    assert lab_record.boot_check_left(new)

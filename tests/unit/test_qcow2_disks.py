@@ -119,3 +119,41 @@ def test_a_failed_download_leaves_nothing(tmp_path, capsys, image_server):
     result = run_module(capsys, {"lab": "lab1", "downloads": [{"url": base + "/missing.qcow2", "path": str(path)}]})
     assert result["failed"] is True and "cannot download %s/missing.qcow2" % base in result["msg"]
     assert sorted(os.listdir(str(tmp_path))) == ["served"]
+
+
+# ------------------------------------------------------------------ leftovers
+
+
+def test_present_lists_the_leftovers_that_absent_removes_and_removes_none(tmp_path, capsys):
+    (tmp_path / "probe").write_text("")
+    _setxattr_or_skip(tmp_path / "probe", b"x")
+    kept = tmp_path / "lab1_a-vda.qcow2"
+    gone = tmp_path / "lab1_b-vda.qcow2"
+    temporary = tmp_path / ".lab1_c-vda.qcow2.labkit-tmp"
+    foreign = tmp_path / "other_b-vda.qcow2"
+    for path, owner in ((kept, "lab1"), (gone, "lab1"), (foreign, "other")):
+        path.write_bytes(qcow2_header(GIB))
+        file_owner.mark(str(path), owner, "i-1")
+    temporary.write_bytes(b"half a disk")
+    args = {"lab": "lab1", "instance": "i-1", "images_dir": str(tmp_path), "keep": [str(kept)]}
+    present = run_module(capsys, dict(args, disks=[{"path": str(kept), "size_gb": 1}]))
+    assert present["changed"] is False and present["existing"] == [str(kept)]
+    assert present["leftovers"] == sorted([str(gone), str(temporary)]) and present["removed"] == []
+    assert gone.exists() and temporary.exists()
+    absent = run_module(capsys, dict(args, state="absent"), check_mode=True)
+    assert absent["removed"] == present["leftovers"] and gone.exists()
+    absent = run_module(capsys, dict(args, state="absent"))
+    assert absent["removed"] == present["leftovers"] and absent["leftovers"] == []
+    assert sorted(os.listdir(str(tmp_path))) == sorted([kept.name, foreign.name, "probe"])
+    present = run_module(capsys, dict(args, disks=[{"path": str(kept), "size_gb": 1}]))
+    assert present["leftovers"] == []
+
+
+def test_present_without_images_dir_lists_no_leftovers(tmp_path, capsys):
+    (tmp_path / "probe").write_text("")
+    _setxattr_or_skip(tmp_path / "probe", b"x")
+    gone = tmp_path / "lab1_b-vda.qcow2"
+    gone.write_bytes(qcow2_header(GIB))
+    file_owner.mark(str(gone), "lab1", "i-1")
+    present = run_module(capsys, {"lab": "lab1", "instance": "i-1"})
+    assert present["leftovers"] == [] and gone.exists()

@@ -192,54 +192,111 @@ def test_the_client_says_how_to_start_a_silent_vbmcd():
 
 
 def test_the_client_runs_a_command_and_fails_naming_it():
-    module = CliModule({"start": (0, "ok\n", ""), "add": (1, "Domain a already exists\n", "")})
+    module = CliModule({"start": (0, "ok\n", ""), "delete": (1, "Domain a not found\n", "")})
     client = vbmc.Vbmc(module)
-    assert client.run("start", "a") == "ok\n"
+    client.run("start", "a", "b")
     with pytest.raises(Failed) as failed:
-        client.run("add", "a", "--port", "7001")
-    assert failed.value.args[0] == {"msg": "vbmc add failed: Domain a already exists", "rc": 1}
-    assert module.calls == [["/opt/vbmc/bin/vbmc", "start", "a"], ["/opt/vbmc/bin/vbmc", "add", "a", "--port", "7001"]]
+        client.run("delete", "a")
+    assert failed.value.args[0] == {"msg": "vbmc delete failed: Domain a not found", "rc": 1}
+    assert module.calls == [["/opt/vbmc/bin/vbmc", "start", "a", "b"], ["/opt/vbmc/bin/vbmc", "delete", "a"]]
 
 
 REQUESTS = [vbmc.add_request(name, "127.0.0.1", port, "admin", "s3cret-pw", "qemu:///system")
             for name, port in (("a", 7001), ("b", 7002))]
 
+# A FAKE of VirtualBMC's venv interpreter running SESSION_HELPER: it checks that it was given the
+# helper, records each request line, and answers from REPLIES (one JSON reply per request, in
+# order); past the last it exits as a helper that lost vbmcd would, with a reason on stderr.
+FAKE_SESSION_PYTHON = """#!%(python)s
+import json, sys
+assert sys.argv[1] == "-c" and "zmq.REQ" in sys.argv[2], sys.argv
+replies = json.load(open(%(replies)r))
+for line in sys.stdin:
+    with open(%(log)r, "a") as log:
+        log.write(line)
+    if not replies:
+        sys.stderr.write("zmq.error.ZMQError: Connection refused\\n")
+        sys.exit(1)
+    sys.stdout.write(json.dumps(replies.pop(0)) + "\\n")
+    sys.stdout.flush()
+"""
 
-def test_every_add_goes_to_vbmcd_in_one_process_with_the_password_on_stdin(tmp_path):
-    (tmp_path / "vbmc").write_text("")
-    (tmp_path / "python3").write_text("")
-    module = CliModule({"-c": (0, json.dumps([{"rc": 0, "msg": [], "domain_name": "a"},
-                                              {"rc": 0, "msg": [], "domain_name": "b"}]), "")})
-    module.params["vbmc_command"] = str(tmp_path / "vbmc")
-    assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a", "b"], None)
-    assert module.calls == [[str(tmp_path / "python3"), "-c", vbmc.ADD_HELPER]]
-    assert "s3cret-pw" not in repr(module.calls)
-    # What vbmc add sends vbmcd (virtualbmc.cmd.vbmc: its parsed arguments and the command).
-    assert json.loads(module.data)[1] == {
+
+@pytest.fixture
+def session_venv(tmp_path):
+    """A venv directory holding vbmc and the fake interpreter; returns (module, replies setter, requests)."""
+    import sys
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "vbmc").write_text("")
+    log, replies_file = tmp_path / "requests.log", tmp_path / "replies.json"
+    python = venv / "python3"
+    python.write_text(FAKE_SESSION_PYTHON % {"python": sys.executable, "replies": str(replies_file), "log": str(log)})
+    python.chmod(0o755)
+    module = CliModule()
+    module.params["vbmc_command"] = str(venv / "vbmc")
+
+    def answer(*replies):
+        replies_file.write_text(json.dumps(list(replies)))
+
+    def requests():
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    answer()
+    return module, answer, requests
+
+
+def test_every_request_of_a_run_goes_to_vbmcd_through_one_process_with_the_password_on_stdin(session_venv):
+    module, answer, requests = session_venv
+    rows = [["a", "running", "127.0.0.1", 7001]]
+    answer({"rc": 0, "header": ["Domain name", "Status", "Address", "Port"], "rows": rows},
+           {"rc": 0, "msg": []}, {"rc": 0, "msg": []}, {"rc": 0, "msg": []})
+    client = vbmc.Vbmc(module)
+    assert client.list() == {"a": {"Domain name": "a", "Status": "running", "Address": "127.0.0.1", "Port": 7001}}
+    session = client.session
+    assert client.add_all(REQUESTS) == (["a", "b"], None)
+    client.run("start", "a", "b")
+    assert client.session is session and module.calls == []
+    assert client.close() == "" and client.session is None and session.returncode == 0
+    # What the vbmc client sends vbmcd (virtualbmc.cmd.vbmc: its parsed arguments and the command).
+    assert requests() == [{"command": "list"}] + REQUESTS + [{"command": "start", "domain_names": ["a", "b"]}]
+    assert requests()[2] == {
         "command": "add", "domain_name": "b", "address": "127.0.0.1", "port": 7002, "username": "admin",
         "password": "s3cret-pw", "libvirt_uri": "qemu:///system", "libvirt_sasl_username": None,
         "libvirt_sasl_password": None}
+    assert "s3cret-pw" not in repr(session.args)
 
 
-def test_a_refused_add_stops_the_rest_and_names_itself(tmp_path):
-    (tmp_path / "vbmc").write_text("")
-    (tmp_path / "python3").write_text("")
-    module = CliModule({"-c": (0, json.dumps([{"rc": 0, "domain_name": "a"},
-                                              {"rc": 1, "msg": ["port 7002 in use"], "domain_name": "b"}]), "")})
-    module.params["vbmc_command"] = str(tmp_path / "vbmc")
-    assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a"], "vbmc add b failed: port 7002 in use")
-    module = CliModule({"-c": (1, "", "ModuleNotFoundError: No module named 'zmq'\n")})
-    module.params["vbmc_command"] = str(tmp_path / "vbmc")
-    assert vbmc.Vbmc(module).add_all(REQUESTS) == ([], "vbmc add failed: ModuleNotFoundError: No module named 'zmq'")
-    assert vbmc.Vbmc(module).add_all([]) == ([], None)
+def test_a_refused_add_stops_the_rest_and_names_itself(session_venv):
+    module, answer, requests = session_venv
+    answer({"rc": 1, "msg": ["port 7001 in use"]})
+    client = vbmc.Vbmc(module)
+    assert client.add_all(REQUESTS) == ([], "vbmc add a failed: port 7001 in use")
+    assert [r["domain_name"] for r in requests()] == ["a"]
+    assert client.add_all([]) == ([], None)
+    client.close()
 
 
-def test_without_a_venv_interpreter_each_add_is_a_client_call():
+def test_a_refused_start_or_a_lost_vbmcd_fails_the_module_naming_why(session_venv):
+    module, answer, _requests = session_venv
+    answer({"rc": 1, "msg": ["Domain b not found"]})
+    client = vbmc.Vbmc(module)
+    with pytest.raises(Failed) as failed:
+        client.run("start", "b")
+    assert failed.value.args[0] == {"msg": "vbmc start failed: Domain b not found"}
+    # The fake has no reply left: the session process ends, and its reason is the message.
+    with pytest.raises(Failed) as failed:
+        client.list()
+    assert failed.value.args[0]["msg"] == ("cannot talk to vbmcd (zmq.error.ZMQError: Connection refused). Start it: "
+                                           "the vbmcd service on systemd hosts, scripts/start-daemons elsewhere.")
+    assert client.session is None
+
+
+def test_without_a_venv_interpreter_each_step_is_a_client_call():
     module = CliModule()
     module.params["vbmc_command"] = "vbmc"
     assert vbmc.Vbmc(module).add_all(REQUESTS) == (["a", "b"], None)
     assert [argv[:3] for argv in module.calls] == [["vbmc", "add", "a"], ["vbmc", "add", "b"]]
-    # A refused add stops the rest there, as through the helper, with what was added said.
+    # A refused add stops the rest there, as through the session, with what was added said.
     module = CliModule({"add": (1, "", "Domain a already exists\n")})
     module.params["vbmc_command"] = "vbmc"
     assert vbmc.Vbmc(module).add_all(REQUESTS) == ([], "vbmc add a failed: Domain a already exists")
