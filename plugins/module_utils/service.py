@@ -26,6 +26,36 @@ def systemd_is_init():
     return os.path.isdir(SYSTEMD_RUNTIME_DIR)
 
 
+def program_name(argv):
+    """What a process runs, from its ``/proc/<pid>/cmdline`` split at NULs (bytes): the base name
+    of argv[0], or for an interpreter (``python3 -s /usr/sbin/firewalld``) of its script, the
+    first argument that is not an option."""
+    name = os.path.basename(argv[0]) if argv else b""
+    if name.startswith(b"python"):
+        for arg in argv[1:]:
+            if arg and not arg.startswith(b"-"):
+                return os.path.basename(arg)
+    return name
+
+
+def processes_running(name, proc="/proc"):
+    """PIDs (str) of the processes running the program or script ``name``, read from /proc, so no
+    client of the daemon (a start-up each) is run to find it."""
+    wanted = name.encode("utf-8")
+    pids = []
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc, pid, "cmdline"), "rb") as stream:
+                argv = stream.read().split(b"\0")
+        except (IOError, OSError):  # gone since the listing
+            continue
+        if program_name(argv) == wanted:
+            pids.append(pid)
+    return pids
+
+
 def keeper_name(choice):
     """``auto``, ``systemd`` or ``process`` to the keeper that runs: systemd where it is PID 1."""
     if choice == "auto":

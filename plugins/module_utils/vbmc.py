@@ -328,18 +328,12 @@ def vbmcd_listening(port, proc="/proc"):
     if not inodes:
         return False
     wanted = set("socket:[%s]" % inode for inode in inodes)
-    for pid in os.listdir(proc):
-        if not pid.isdigit():
-            continue
+    for pid in service.processes_running("vbmcd", proc):
+        fd_dir = os.path.join(proc, pid, "fd")
         try:
-            with open(os.path.join(proc, pid, "cmdline"), "rb") as stream:
-                argv = stream.read().split(b"\0")
-            if not any(os.path.basename(arg) == b"vbmcd" for arg in argv[:2]):
-                continue
-            fd_dir = os.path.join(proc, pid, "fd")
             if any(os.readlink(os.path.join(fd_dir, fd)) in wanted for fd in os.listdir(fd_dir)):
                 return True
-        except (IOError, OSError):
+        except (IOError, OSError):  # gone since the listing
             continue
     return False
 

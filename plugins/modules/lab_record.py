@@ -19,7 +19,9 @@ description:
     (I(reserved_ports)) keep theirs. So adding, removing or reordering nodes never moves
     another node's BMC. Returns the ports for the lab model.
   - Temporary files a killed run left in the record's directory are removed.
-  - With I(state=absent) removes the record (teardown).
+  - With I(state=absent) removes the record (teardown), unless it still lists firewall rules the lab
+    opened (M(labkit.tripleo.lab_firewall)), which are the lab's by the record alone; then it fails
+    naming them.
   - With I(lock), takes the lab's lock before anything else, as M(labkit.tripleo.lab_lock) does
     (in check mode too), and gives it back when the record refuses the run; with I(state=absent)
     releases it once the record is gone; with I(state=released) only releases it, at the end of a
@@ -162,7 +164,7 @@ lock:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.labkit.tripleo.plugins.module_utils import lab_lock, lab_record
+from ansible_collections.labkit.tripleo.plugins.module_utils import lab_firewall, lab_lock, lab_record
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import assign_bmc_ports
 
 
@@ -219,6 +221,14 @@ def main():
             fail("%s; nothing was changed. Choose another lab.name, or take the lab over with "
                  "-e lab_adopt=true" % conflict)
     if params["state"] == "absent":
+        # The firewall rules are the lab's by the record alone: forgetting it would orphan them. (In
+        # check mode the firewall step before this one removed nothing, so nothing can be told.)
+        if (record or {}).get("firewall") and not module.check_mode:
+            if lock:  # the run ends here: its lock goes, the record stays
+                lab_lock.release_and_tidy(directory, lock["run_id"])
+            module.fail_json(msg="the record of lab %s still lists firewall rules the lab opened (%s), so it is "
+                                 "kept: remove them first (the firewall step of teardown, not skipped)" % (
+                                     params["lab"], "; ".join(lab_firewall.describe(r) for r in record["firewall"])))
         if record is not None and not module.check_mode:
             os.unlink(path)
             lab_record.remove_stale_temporaries(directory)

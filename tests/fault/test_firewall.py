@@ -105,6 +105,25 @@ def test_teardown_after_the_zone_changed_in_the_description(fault_lab, tmp_path,
     assert "7499/udp" in firewall_cmd("--zone=public", "--list-ports")[1].split()
 
 
+def test_teardown_that_skips_the_firewall_keeps_the_record_of_its_rules(fault_lab, tmp_path, foreign_rules):
+    lab_file = scoped_lab(tmp_path, "public.yml")
+    converge(lab_file)
+    count("faults injected")
+    rc, out = run("playbooks/teardown.yml", lab_file, "--skip-tags", "firewall")
+    assert rc != 0 and "still lists firewall rules the lab opened (%s/udp zone-wide in zone public)" % PORTS in out, \
+        out[-3000:]
+    assert_exactly("public", [PORTS + "/udp"])
+    assert os.path.exists("/var/lib/labkit/ifault/state.json")
+    # Only the firewall step: the lab's ports close, the record stays for the rest of the teardown.
+    rc, out = run("playbooks/teardown.yml", lab_file, "--tags", "firewall")
+    assert rc == 0, out[-3000:]
+    assert_exactly("public", [])
+    assert os.path.exists("/var/lib/labkit/ifault/state.json")
+    rc, out = run("playbooks/teardown.yml", lab_file)
+    assert rc == 0 and not os.path.exists("/var/lib/labkit/ifault/state.json"), out[-3000:]
+    count("faults survived")
+
+
 def firewalld_pid():
     out = subprocess.run(["pgrep", "-f", "firewalld"], stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
     pids = [int(p) for p in out.split() if int(p) != os.getpid()]

@@ -1,7 +1,8 @@
-"""The session that speaks to vbmcd for a module run (module_utils/vbmc.py SESSION_HELPER, run by
-VirtualBMC's own venv interpreter) against the real vbmcd: it lists what vbmcd lists, a refused
-add comes back with vbmcd's reason and stops the requests after it (so nothing is added that the
-module would not mark), and a refused start fails naming it; all in one process."""
+"""Daemons as the modules find them without their clients. The session that speaks to vbmcd for
+a module run (module_utils/vbmc.py SESSION_HELPER, run by VirtualBMC's own venv interpreter),
+against the real vbmcd: it lists what vbmcd lists, a refused add comes back with vbmcd's reason
+and stops the requests after it (so nothing is added that the module would not mark), and a
+refused start fails naming it; all in one process. vbmcd and firewalld found running from /proc."""
 import json
 import subprocess
 
@@ -65,3 +66,14 @@ def test_the_running_vbmcd_is_found_listening_and_a_listener_of_another_program_
         assert not vbmc.vbmcd_listening(other.getsockname()[1])
     finally:
         other.close()
+
+
+def test_the_running_firewalld_is_found_from_proc_as_its_own_client_finds_it():
+    from ansible_collections.labkit.tripleo.plugins.module_utils import service
+    state = subprocess.run(["firewall-cmd", "--state"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, check=False)
+    pids = service.processes_running("firewalld")
+    assert bool(pids) == (state.returncode == 0), (pids, state.stdout)
+    for pid in pids:
+        with open("/proc/%s/cmdline" % pid, "rb") as stream:
+            assert b"firewalld" in stream.read()

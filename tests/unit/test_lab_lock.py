@@ -202,3 +202,23 @@ def test_the_record_releases_the_lock_at_the_end_of_a_run_and_keeps_itself(tmp_p
     assert code == 0 and result["lock"] == {"action": "not held"} and lock_of(tmp_path / "mylab")["run_id"] == "r2"
     code, result = record_run(capsys, tmp_path, state="released", lock=None)
     assert code == 1 and "lock" in result["msg"]
+
+
+def test_a_record_that_lists_firewall_rules_is_not_forgotten_and_the_lock_goes(tmp_path, capsys):
+    code, result = record_run(capsys, tmp_path, nodes=["n1"])
+    assert code == 0
+    path = tmp_path / "mylab" / "state.json"
+    record = json.loads(path.read_text())
+    record["firewall"] = [{"zone": "public", "port": "7001-7002", "protocol": "udp", "source": None}]
+    path.write_text(json.dumps(record))
+    # Check mode cannot tell: the firewall step before it removed nothing.
+    code, result = record_run(capsys, tmp_path, check_mode=True, state="absent")
+    assert code == 0 and path.exists()
+    code, result = record_run(capsys, tmp_path, state="absent")
+    assert code == 1 and "7001-7002/udp zone-wide in zone public" in result["msg"], result
+    assert json.loads(path.read_text()) == record
+    assert not (tmp_path / "mylab" / lab_lock.LOCK_FILE).exists()
+    record["firewall"] = []
+    path.write_text(json.dumps(record))
+    code, result = record_run(capsys, tmp_path, state="absent")
+    assert code == 0 and not path.exists()

@@ -133,3 +133,27 @@ def test_ensure_running_restarts_only_a_changed_unit_and_starts_a_stopped_one(tm
     module.active, module.calls = True, []
     assert unit.ensure_running() is False
     assert ["restart", "vbmcd.service"] not in module.calls and ["start", "vbmcd.service"] not in module.calls
+
+
+# ------------------------------------------------------------ daemons found in /proc
+
+def test_the_program_of_a_process_is_its_own_or_its_interpreters_script():
+    assert service.program_name([b"/usr/sbin/dnsmasq", b"--conf-file=x"]) == b"dnsmasq"
+    assert service.program_name([b"/usr/bin/python3", b"-sP", b"/usr/sbin/firewalld", b"--nofork", b""]) == b"firewalld"
+    assert service.program_name([b"/opt/venv/bin/python3.11", b"/opt/venv/bin/vbmcd", b""]) == b"vbmcd"
+    # A script given as an argument to another program is not what runs.
+    assert service.program_name([b"/usr/bin/less", b"/usr/sbin/firewalld"]) == b"less"
+    assert service.program_name([b""]) == b"" and service.program_name([]) == b""
+
+
+def test_the_processes_running_a_daemon_are_read_from_proc(tmp_path):
+    def process(pid, *argv):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    process(10, "/usr/bin/python3", "-s", "/usr/sbin/firewalld", "--nofork", "--nopid")
+    process(11, "/usr/bin/vim", "/usr/sbin/firewalld")
+    process(12, "/usr/bin/python3", "/usr/bin/firewall-cmd", "--state")
+    (tmp_path / "13").mkdir()  # a process gone between the listing and the read
+    (tmp_path / "net").mkdir()
+    assert service.processes_running("firewalld", str(tmp_path)) == ["10"]
+    assert service.processes_running("vbmcd", str(tmp_path)) == []
