@@ -79,6 +79,8 @@ class BareMetalIronic(object):
                                                 for k in ("OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "HTTP_BOOT")))
         why = self.space.preflight()
         assert why is None, why
+        # Without it the nodes wait for a DHCP answer until the import times out, 15 minutes on.
+        assert shutil.which("dnsmasq"), "dnsmasq is not installed: scripts/setup installs it"
         self.space.create(self.address)
         netmask = pxe.responder_addresses(self.address, *self.pool)[1]
         argv = pxe.dnsmasq_argv("dnsmasq", self.space.port, self.ip, self.pool[0], self.pool[1], netmask,
