@@ -254,10 +254,10 @@ def create(module, params, disk):
     os.rename(staged, path)
 
 
-def leftovers(params):
-    """The lab's files that state=absent removes: in images_dir (and the listed disks), those
-    carrying this lab's mark and the lab's temporary files, except the paths in keep."""
-    candidates = set(d["path"] for d in params["disks"]) if params["state"] == "absent" else set()
+def leftovers(params, listed=()):
+    """The lab's files that state=absent removes: in images_dir and among the ``listed`` disks,
+    those carrying this lab's mark and the lab's temporary files, except the paths in keep."""
+    candidates = set(d["path"] for d in listed)
     temporaries = set()
     if params["images_dir"] and os.path.isdir(params["images_dir"]):
         for entry in os.listdir(params["images_dir"]):
@@ -277,7 +277,7 @@ def leftovers(params):
 
 
 def ensure_absent(module, params):
-    removed = leftovers(params)
+    removed = leftovers(params, params["disks"])
     if not module.check_mode:
         for path in removed:
             os.unlink(path)

@@ -157,3 +157,9 @@ def test_present_without_images_dir_lists_no_leftovers(tmp_path, capsys):
     file_owner.mark(str(gone), "lab1", "i-1")
     present = run_module(capsys, {"lab": "lab1", "instance": "i-1"})
     assert present["leftovers"] == [] and gone.exists()
+    # A disk the description lists is never a leftover; state=absent removes it (teardown).
+    listed = {"lab": "lab1", "instance": "i-1", "disks": [{"path": str(gone), "size_gb": 1}]}
+    present = run_module(capsys, listed)
+    assert present["existing"] == [str(gone)] and present["leftovers"] == [] and gone.exists()
+    absent = run_module(capsys, dict(listed, state="absent"))
+    assert absent["removed"] == [str(gone)] and not gone.exists()
