@@ -65,7 +65,9 @@ class CallbackModule(CallbackBase):
         self.play_phase = play.get_vars().get("lab_report_phase")
 
     def _task_started(self, task):
-        role = task._role.get_name() if task._role else None
+        # An include_role of the play (site.yml includes a phase only when it has work) is the
+        # included role's phase: a skipped include is that phase skipped.
+        role = task._role.get_name() if task._role else getattr(task, "_role_name", None)
         phase = self.play_phase or lab_report.phase_of_role(role)
         # A play's own task (the lock, a closing message), or a role's argument check (which runs
         # even when the role's tasks do not), says nothing about a phase unless it fails.
@@ -96,25 +98,25 @@ class CallbackModule(CallbackBase):
         if self._counts(result):
             # add_host and other tasks run once for all hosts report a false condition here.
             status = "skipped" if result._result.get("skipped") else "ok"
-            self.log.task_done(self._phase_of(result), status, time.time())
+            self.log.task_done(self._phase_of(result), status)
 
     def v2_runner_on_skipped(self, result):
         if self._counts(result):
-            self.log.task_done(self._phase_of(result), "skipped", time.time())
+            self.log.task_done(self._phase_of(result), "skipped")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if result._task._uuid in self.reraises:
             return
         if ignore_errors:
             if self._counts(result):
-                self.log.task_done(self._phase_of(result), "ok", time.time())
+                self.log.task_done(self._phase_of(result), "ok")
             return
         message = result._result.get("msg") or result._result.get("stderr") or result._result.get("message") or ""
-        self.log.task_done(self._phase_of(result), "failed", time.time(), task=result._task.get_name(),
+        self.log.task_done(self._phase_of(result), "failed", task=result._task.get_name(),
                            message="%s: %s" % (result._host.get_name(), message))
 
     def v2_runner_on_unreachable(self, result):
-        self.log.task_done(self._phase_of(result), "failed", time.time(), task=result._task.get_name(),
+        self.log.task_done(self._phase_of(result), "failed", task=result._task.get_name(),
                            message="%s unreachable: %s" % (result._host.get_name(), result._result.get("msg", "")))
 
     def v2_playbook_on_stats(self, stats):

@@ -56,25 +56,36 @@ class PhaseLog(object):
         self.order = []
         self.failed_phase = None
         self.finished = None
+        # (phase, when) of the task running now: the time up to the next task's start is its phase's.
+        self.running = None
 
     def _phase(self, name):
         if name not in self.phases:
-            self.phases[name] = {"name": name, "ok": 0, "skipped": 0, "failures": [], "first": None, "last": None}
+            self.phases[name] = {"name": name, "ok": 0, "skipped": 0, "failures": [], "seconds": 0.0}
             self.order.append(name)
         return self.phases[name]
 
     def task_started(self, phase, when):
-        """A task begins; a task outside any phase (a play's own task) counts to the phase before it."""
+        """A task begins; a task outside any phase (a play's own task) counts to the phase before it.
+
+        A phase's time is the sum of its tasks' spans, each from its start to the next task's
+        start: a phase whose tasks are not next to each other (the network phase's removal of
+        old bridges at the end of the build) is not charged for the phases run in between.
+        """
         self.current = phase or self.current or "description"
-        entry = self._phase(self.current)
-        if entry["first"] is None:
-            entry["first"] = when
-        entry["last"] = when
+        self._phase(self.current)
+        self._close(when)
+        self.running = (self.current, when)
         return self.current
 
-    def task_done(self, phase, status, when, task=None, message=None):
+    def _close(self, when):
+        if self.running is not None:
+            phase, started = self.running
+            self.phases[phase]["seconds"] += max(0.0, when - started)
+            self.running = None
+
+    def task_done(self, phase, status, task=None, message=None):
         entry = self._phase(phase)
-        entry["last"] = max(entry["last"] or when, when)
         if status == "failed":
             entry["failures"].append({"task": task, "message": message})
             if self.failed_phase is None:
@@ -91,6 +102,7 @@ class PhaseLog(object):
         self.failed_phase = None
 
     def finish(self, when):
+        self._close(when)
         self.finished = when
 
     def results(self):
@@ -110,7 +122,7 @@ class PhaseLog(object):
                              "message": "not run: phase %s failed before it" % self.failed_phase if after
                              else "not run by this run (its tags, or no host for it)"})
                 continue
-            seconds = round(max(0.0, (entry["last"] or 0) - (entry["first"] or 0)), 1)
+            seconds = round(entry["seconds"], 1)
             if entry["failures"]:
                 failure = entry["failures"][0]
                 rows.append({"name": name, "status": "failed", "seconds": seconds, "failed_task": failure["task"],

@@ -109,7 +109,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 domains:
-  description: One entry per VM (state=present) or per removed domain (state=absent).
+  description:
+    - One entry per VM (state=present), after the domains removed by I(prune); or one per removed
+      domain (state=absent).
+    - Each VM's NICs are read back from libvirt once it is defined, with the portgroup the lab
+      gave each MAC (as M(labkit.tripleo.libvirt_domains_info) reads them), so later steps of
+      the same run can take MACs and power states from here instead of asking libvirt again.
   returned: always
   type: list
   elements: dict
@@ -121,14 +126,27 @@ domains:
       console_log: /var/log/libvirt/qemu/control-1-console.log
       nics:
         - {mac: "52:54:1a:2b:01:00", portgroup: access-100, network: ovs-network-1, target: null}
+missing:
+  description:
+    - The listed VMs with no domain after the call, as M(labkit.tripleo.libvirt_domains_info)
+      names them with I(missing_ok) - in check mode the VMs it would define; otherwise none.
+  returned: when state=present
+  type: list
+  elements: str
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.labkit.tripleo.plugins.module_utils import libvirt_conn, ownership
 from ansible_collections.labkit.tripleo.plugins.module_utils.console_log import remove_console_logs
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_domain_xml import (
-    domain_drift, domain_spec, domain_xml, parse_domain)
+    domain_drift, domain_spec, domain_xml, parse_domain, restore_portgroups)
 from ansible_collections.labkit.tripleo.plugins.module_utils.libvirt_xml import with_mark
+
+
+def read_nics(dom, spec, network):
+    """The NICs libvirt has (the spec's when check mode defined nothing), each with its portgroup."""
+    return restore_portgroups(libvirt_conn.nics(dom, spec["nics"]), spec["nics"], network)
 
 
 def ensure_present(module, conn, params):
@@ -143,22 +161,21 @@ def ensure_present(module, conn, params):
                                  [found[0] for _name, found in foreign], lab,
                                  "Rename the VMs in the lab description or remove those domains")))
 
-    results = []
+    results, specs = [], {}
     if params["prune"]:
         wanted = set(vm["name"] for vm in params["vms"])
         for dom in conn.listAllDomains(0):
             if dom.name() not in wanted and libvirt_conn.is_labs(dom, params):
                 results.append(remove_domain(module, dom))
     for vm in params["vms"]:
-        spec = domain_spec(vm, domain_type, network, offloads)
+        spec = specs[vm["name"]] = domain_spec(vm, domain_type, network, offloads)
         dom = existing.get(vm["name"])
         if dom is None:
             if not module.check_mode:
                 dom = conn.defineXML(domain_xml(lab, vm, domain_type, network, nic_offloads=offloads,
                                                 instance=instance))
             results.append({"name": vm["name"], "action": "created", "drift": [], "active": False,
-                            "console_log": spec["console_log"],
-                            "nics": libvirt_conn.nics(dom, spec["nics"])})
+                            "console_log": spec["console_log"], "nics": read_nics(dom, spec, network)})
             continue
         inactive_xml = libvirt_conn.inactive_xml(dom)
         current = parse_domain(inactive_xml)
@@ -179,13 +196,13 @@ def ensure_present(module, conn, params):
                 dom = conn.defineXML(with_mark(inactive_xml, lab, params["instance"]))
         results.append({"name": vm["name"], "action": "updated" if drift else "unchanged", "drift": drift,
                         "active": active, "console_log": spec["console_log"],
-                        "nics": libvirt_conn.nics(dom, spec["nics"])})
+                        "nics": read_nics(dom, spec, network)})
     for result in results:
         if result["name"] in params["running"] and not result["active"]:
             if not module.check_mode:
                 dom = conn.lookupByName(result["name"])
                 dom.create()
-                result["nics"] = libvirt_conn.nics(dom, [])
+                result["nics"] = read_nics(dom, specs[result["name"]], network)
             result["active"] = True
             result["action"] = "started" if result["action"] == "unchanged" else result["action"] + ", started"
     return results
@@ -224,16 +241,19 @@ def main():
         supports_check_mode=True,
     )
     conn = libvirt_conn.connect(module, module.params["uri"])
+    result = {}
     try:
         if module.params["state"] == "present":
             domains = ensure_present(module, conn, module.params)
+            result["missing"] = [d["name"] for d in domains if d["action"].startswith("created")] \
+                if module.check_mode else []
             changed = any(d["action"] != "unchanged" for d in domains)
         else:
             domains = ensure_absent(module, conn, module.params)
             changed = bool(domains)
     except libvirt_conn.libvirt.libvirtError as exc:
         module.fail_json(msg="libvirt error: %s" % exc)
-    module.exit_json(changed=changed, domains=domains)
+    module.exit_json(changed=changed, domains=domains, **result)
 
 
 if __name__ == "__main__":

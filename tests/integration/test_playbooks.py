@@ -1,4 +1,5 @@
 """site.yml and teardown.yml against the real host: check mode, bad input, name collisions."""
+import json
 import re
 import subprocess
 
@@ -14,6 +15,13 @@ def recap(output):
     match = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
     assert match, output[-2000:]
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def task_status(output, name):
+    """ok, changed, skipping or failed: what the run said of the task of this name (its first)."""
+    match = re.search(r"TASK \[[^\]]*: %s\][^\n]*\n(\w+)" % re.escape(name), output)
+    assert match, "no task %r in the run" % name
+    return match.group(1)
 
 
 def test_check_mode_on_a_clean_host_changes_nothing(itest_lab):
@@ -46,6 +54,15 @@ def test_second_run_changes_nothing_and_teardown_leaves_nothing(itest_lab):
     rc, out = playbook("site.yml", "-e", "@" + itest_lab)
     assert rc == 0, out[-3000:]
     assert recap(out)["changed"] == 0, out[-3000:]
+    assert task_status(out, "Read the lab's domains from libvirt") == "skipping"
+    # A whole run takes MACs and power states from the domains phase's read-back; the verify
+    # phase alone reads libvirt itself. Both must write the same lab.json and instackenv.json.
+    written = dict((name, (ARTIFACTS / name).read_text()) for name in ("lab.json", "instackenv.json"))
+    assert json.loads(written["lab.json"])["vms"][0]["nics"], written["lab.json"]
+    rc, out = playbook("site.yml", "-e", "@" + itest_lab, "--tags", "verify,instackenv")
+    assert rc == 0, out[-3000:]
+    assert task_status(out, "Read the lab's domains from libvirt") == "ok" and recap(out)["changed"] == 0, out[-3000:]
+    assert dict((name, (ARTIFACTS / name).read_text()) for name in written) == written
     rc, out = playbook("playbooks/teardown.yml", "-e", "@" + itest_lab)
     assert rc == 0, out[-3000:]
     after = host_state()

@@ -11,7 +11,7 @@ def run(events):
     for phase, status, task, message in events:
         used = log.task_started(phase, when)
         when += 1.0
-        log.task_done(used, status, when, task=task, message=message)
+        log.task_done(used, status, task=task, message=message)
     log.finish(when)
     return log
 
@@ -34,6 +34,18 @@ def test_a_failed_phase_names_its_task_and_later_phases_are_skipped_because_of_i
     assert rows["firewall"] == {"name": "firewall", "status": "skipped", "seconds": 0.0, "failed_task": None,
                                 "message": "not run: phase bmc failed before it"}
     assert [r["name"] for r in log.results()] == list(lab_report.BUILD_PHASES)
+
+
+def test_a_phase_is_charged_for_its_own_tasks_only_not_for_the_phases_run_between_them():
+    # site.yml removes the network phase's old bridges after every other host phase: the
+    # network phase took its two seconds, not the whole build.
+    log = run([("description", "ok", "lab", None), ("network", "ok", "bridge", None),
+               ("disks", "ok", "disks", None), ("domains", "ok", "define", None), ("bmc", "ok", "vbmc", None),
+               ("network", "skipped", "old bridges", None)])
+    rows = dict((r["name"], r) for r in log.results())
+    assert rows["network"]["seconds"] == 2.0 and rows["disks"]["seconds"] == 1.0 and rows["bmc"]["seconds"] == 1.0
+    # Every second from the first task's start to the end is some phase's, once.
+    assert sum(r["seconds"] for r in log.results()) == log.total_seconds() == 6.0
 
 
 def test_a_play_task_counts_to_the_phase_before_it_and_all_skipped_is_skipped():

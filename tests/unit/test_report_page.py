@@ -9,11 +9,11 @@ from test_lab_picture import random_lab, summary_of
 
 def _run(failed=False):
     log = lab_report.PhaseLog(0.0)
-    for phase in ("description", "virthost", "network"):
-        log.task_started(phase, 1.0)
-        log.task_done(phase, "failed" if failed and phase == "network" else "ok", 2.0, task="Create the bridge",
+    for started, phase in enumerate(("description", "virthost", "network")):
+        log.task_started(phase, 1.0 + started)
+        log.task_done(phase, "failed" if failed and phase == "network" else "ok", task="Create the bridge",
                       message="localhost: <bridge> & co refused")
-    log.finish(3.0)
+    log.finish(4.0)
     rows = log.results()
     return rows, lab_report.timings("l", rows, log.total_seconds(), "2026-11-22T00:00:00Z", "site.yml", not failed)
 
