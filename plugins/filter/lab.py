@@ -17,26 +17,26 @@ description:
   - "Fails with every problem listed, each naming its field, for example
     C(lab.nodes[2].nics[0]: portgroup 'x' is not declared in lab.network.portgroups)."
   - The BMC password is never part of the model; C(bmc.password_given) says whether one was given.
-positional: _input, bmc_ports, instance, adopt
+  - Nodes without a port of their own are on the lowest free ports until the filter
+    C(labkit.tripleo.lab_model_recorded) gives them the ports the lab record kept for them.
 options:
   _input:
     description: The lab description.
     type: dict
     required: true
-  bmc_ports:
-    description: BMC ports earlier runs gave nodes by name (the lab record); those nodes keep them.
-    type: dict
-  instance:
-    description: The lab's instance id (the lab record), returned as C(instance) for every ownership mark.
-    type: str
-  adopt:
-    description: Returned as C(adopt); modules then take over objects of another instance of the lab.
-    type: bool
-    default: false
 """
 
 EXAMPLES = r"""
-lab_model: "{{ lab | labkit.tripleo.lab_model }}"
+- name: Validate and normalise the lab description
+  ansible.builtin.set_fact:
+    lab_model: "{{ lab | labkit.tripleo.lab_model }}"
+
+# Once the lab record is read (module labkit.tripleo.lab_record): the same model, not validated
+# again, with the record's BMC ports (bmc_ports, by node name; those nodes keep them), its
+# instance id (instance, for every ownership mark) and adopt (take over another instance's objects).
+- name: Give every node its recorded BMC port
+  ansible.builtin.set_fact:
+    lab_model: "{{ lab_model | labkit.tripleo.lab_model_recorded(lab_record.bmc_ports, lab_record.instance, lab_adopt) }}"
 """
 
 RETURN = r"""
@@ -53,13 +53,20 @@ from ansible_collections.labkit.tripleo.plugins.module_utils import pxe_responde
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_conf as undercloud_conf_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils import undercloud_commands as undercloud_commands_utils
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_checks import LabError, check_public_key
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import normalize, with_record
 from ansible_collections.labkit.tripleo.plugins.module_utils.tripleo_release import release as release_info
 
 
-def lab_model(lab, bmc_ports=None, instance=None, adopt=False):
+def lab_model(lab):
     try:
-        return normalize(lab, bmc_ports, instance, adopt)
+        return normalize(lab)
+    except LabError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def lab_model_recorded(model, bmc_ports, instance, adopt=False):
+    try:
+        return with_record(model, bmc_ports, instance, adopt)
     except LabError as exc:
         raise AnsibleFilterError(str(exc))
 
@@ -270,7 +277,8 @@ def undercloud_seed(model, ssh_public_key):
 
 class FilterModule(object):
     def filters(self):
-        return {"lab_model": lab_model, "lab_public_key": lab_public_key, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
+        return {"lab_model": lab_model, "lab_model_recorded": lab_model_recorded,
+                "lab_public_key": lab_public_key, "bmc_endpoints": bmc_endpoints, "port_ranges": port_ranges,
                 "lab_without_secrets": lab_without_secrets,
                 "lab_summary": lab_summary, "instackenv": instackenv,
                 "tripleo_release": tripleo_release, "undercloud_conf": undercloud_conf,

@@ -18,13 +18,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import hashlib
 
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_checks import (
     LAB_NAME_RE, NAME_RE, REQUIRED, Checker, LabError, refuse_control_characters, type_name)
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_network import (
-    assign_node_bmc_ports, exposure_warnings, normalize_bmc, normalize_libvirt,
-    normalize_network)
+    BMC_PORT_MAX, assign_bmc_ports, assign_node_bmc_ports, exposure_warnings, normalize_bmc,
+    normalize_libvirt, normalize_network)
 from ansible_collections.labkit.tripleo.plugins.module_utils.lab_tripleo import normalize_tripleo
 
 DISK_DEVICES = "abcdefghijklmnopqrstuvwxyz"
@@ -80,13 +81,11 @@ def vm_mac_prefix(lab_name, vm_name):
 RC_WRAPPER = ["bash", "-c", '. "$1" && shift && exec "$@"', "_"]
 
 
-def normalize(lab, bmc_ports=None, instance=None, adopt=False):
+def normalize(lab):
     """Validate ``lab`` and return the normalised model, or raise LabError.
 
-    ``bmc_ports`` maps node names to the BMC ports an earlier run gave them (the lab record
-    on the virthost); those nodes keep them. ``instance`` (the record's instance id) and
-    ``adopt`` (take over another instance's objects) are what every ownership mark is written
-    and judged with (``ownership.judge``).
+    Nodes without a port of their own get the lowest free ones from ``lab.bmc.port_start``
+    until ``with_record`` gives them what the lab record kept for them.
     """
     check = Checker()
     refuse_control_characters(check, lab, "lab")
@@ -130,7 +129,7 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
         check.error("lab.nodes", "at most %d VMs per lab (undercloud included), got %d"
                     % (MAX_VMS, len(vms) + len(nodes)))
     _check_unique_names(check, vms + nodes)
-    assign_node_bmc_ports(check, nodes, bmc, bmc_ports)
+    assign_node_bmc_ports(check, nodes, bmc, {})
     tripleo = normalize_tripleo(check, top["tripleo"], len(nodes), explicit="tripleo" in lab)
     checks = _normalize_checks(check, top["checks"])
     if check.errors:
@@ -198,9 +197,36 @@ def normalize(lab, bmc_ports=None, instance=None, adopt=False):
         "files": _lab_files(all_vms),
         # Files the lab downloads into its images directory (the undercloud's cloud image).
         "downloads": downloads,
-        "instance": instance or "",
-        "adopt": bool(adopt),
+        "instance": "",
+        "adopt": False,
     }
+
+
+def with_record(model, bmc_ports, instance, adopt=False):
+    """The validated ``model`` as the lab record on the virthost has it, without validating again.
+
+    ``bmc_ports`` maps node names to the BMC ports an earlier run gave them: those nodes keep
+    them, whatever their place in the list, and the others take the lowest free ones.
+    ``instance`` (the record's instance id) and ``adopt`` (take over another instance's
+    objects) are what every ownership mark is written and judged with (``ownership.judge``).
+    """
+    # One copy, which keeps a node one object in both "nodes" and "vms".
+    model = copy.deepcopy(model)
+    model["instance"] = instance or ""
+    model["adopt"] = bool(adopt)
+    automatic = [node for node in model["nodes"] if not node["bmc_port_given"]]
+    if automatic:
+        reserved = set(node["bmc_port"] for node in model["nodes"] if node["bmc_port_given"])
+        start = model["bmc"]["port_start"]
+        ports, full = assign_bmc_ports([node["name"] for node in automatic], start, reserved, bmc_ports or {})
+        if full:
+            # The description was accepted with these nodes on free ports; a record cannot take
+            # more ports than it gives, so only a record edited by hand gets here.
+            raise LabError(["lab.nodes: no free BMC port from lab.bmc.port_start %d to %d for %s"
+                            % (start, BMC_PORT_MAX, ", ".join(full))])
+        for node in automatic:
+            node["bmc_port"] = ports[node["name"]]
+    return model
 
 
 def _lab_files(vms):

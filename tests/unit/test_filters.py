@@ -29,7 +29,7 @@ def test_port_ranges(ports, ranges):
 
 def test_filters_are_registered():
     filters = lab_filters.FilterModule().filters()
-    assert set(filters) == {"lab_model", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
+    assert set(filters) == {"lab_model", "lab_model_recorded", "bmc_endpoints", "port_ranges", "lab_without_secrets", "lab_summary", "instackenv",
                             "tripleo_release", "undercloud_conf", "deploy_plan", "deploy_reproducer",
                             "undercloud_seed", "undercloud_commands", "boot_check_plan",
                             "boot_check_report", "node_hardware", "lab_public_key"}
@@ -38,6 +38,18 @@ def test_filters_are_registered():
 
 def test_lab_model_filter_returns_the_model(lab):
     assert lab_filters.lab_model(lab) == normalize(copy.deepcopy(lab))
+
+
+def test_lab_model_recorded_filter_applies_the_record_and_raises_a_filter_error(lab):
+    model = lab_filters.lab_model(lab)
+    automatic = [n["name"] for n in model["nodes"] if not n["bmc_port_given"]]
+    recorded = lab_filters.lab_model_recorded(model, {automatic[0]: 7009}, "i-1", True)
+    assert recorded["nodes"][0]["bmc_port"] == 7009 and recorded["instance"] == "i-1" and recorded["adopt"]
+    model["nodes"][1]["bmc_port"] = 65535
+    model["nodes"][1]["bmc_port_given"] = True
+    model["bmc"]["port_start"] = 65535
+    with pytest.raises(AnsibleFilterError, match="lab.nodes: no free BMC port"):
+        lab_filters.lab_model_recorded(model, {}, "")
 
 
 def test_lab_model_filter_raises_with_field_path(lab):

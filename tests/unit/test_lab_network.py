@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize
+from ansible_collections.labkit.tripleo.plugins.module_utils.lab_model import LabError, normalize, with_record
 
 from lab_description import SECRET, _record_of, accepted, assert_error, setp
 
@@ -83,13 +83,49 @@ def test_removed_nodes_port_is_reused_by_a_later_newcomer(lab):
     record = _record_of(before)
     edited = copy.deepcopy(lab)
     edited["nodes"][0] = dict(edited["nodes"][0], name="control-2")
-    after = normalize(edited, {"compute-1": record["compute-1"]})
+    after = with_record(normalize(edited), {"compute-1": record["compute-1"]}, "")
     assert [n["bmc_port"] for n in after["nodes"]] == [record["control-1"], record["compute-1"]]
 
 
 def test_recorded_port_below_port_start_is_not_kept(lab):
-    m = normalize(lab, {"control-1": 6000, "compute-1": 7001})
+    m = with_record(normalize(lab), {"control-1": 6000, "compute-1": 7001}, "")
     assert [n["bmc_port"] for n in m["nodes"]] == [7002, 7001]
+
+
+def test_record_is_applied_to_the_validated_model_without_changing_it(lab):
+    lab["nodes"].append(dict(copy.deepcopy(lab["nodes"][1]), name="compute-2", bmc_port=7100))
+    model = normalize(lab)
+    untouched = copy.deepcopy(model)
+    recorded = with_record(model, {"control-1": 7005, "compute-1": 7001, "gone": 7002}, "i-1", adopt=True)
+    assert model == untouched
+    assert [n["bmc_port"] for n in recorded["nodes"]] == [7005, 7001, 7100]
+    assert (recorded["instance"], recorded["adopt"]) == ("i-1", True)
+    assert (model["instance"], model["adopt"]) == ("", False)
+    # Every role reads a node from "vms" as much as from "nodes": both carry the recorded port.
+    assert [vm["bmc_port"] for vm in recorded["vms"] if vm["role"] == "node"] == [7005, 7001, 7100]
+
+
+def test_record_port_taken_by_a_nodes_own_port_goes_to_the_lowest_free(lab):
+    setp(lab, "nodes.1.bmc_port", 7001)
+    model = with_record(normalize(lab), {"control-1": 7001}, "")
+    assert [n["bmc_port"] for n in model["nodes"]] == [7002, 7001]
+
+
+def test_redfish_model_keeps_its_one_port_whatever_the_record(lab):
+    setp(lab, "bmc.type", "redfish")
+    model = with_record(normalize(lab), {"control-1": 7005}, "i-1")
+    assert set(node["bmc_port"] for node in model["nodes"]) == {8000}
+
+
+def test_record_that_leaves_no_free_port_names_the_nodes(lab):
+    setp(lab, "bmc.port_start", 65535)
+    setp(lab, "nodes.1.bmc_port", 7000)
+    model = normalize(lab)
+    # A hand-edited model whose own ports take the last free one: the recorded node is left without.
+    model["nodes"][1]["bmc_port"] = 65535
+    with pytest.raises(LabError) as error:
+        with_record(model, {"control-1": 65535}, "")
+    assert "lab.nodes" in str(error.value) and "control-1" in str(error.value)
 
 
 # ---------------------------------------------------------------- VLANs
