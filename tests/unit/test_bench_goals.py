@@ -29,3 +29,18 @@ def test_the_per_node_cost_is_fitted_over_the_medians():
     rows = {5: rounds(ansible_fresh=[6.0, 60.0, 6.0]), 50: rounds(ansible_fresh=[10.5, 10.5, 1.0])}
     goals = host_build.goals(rows, 20)
     assert goals == [("per-node cost of a fresh build (fit over 5, 50 nodes)", "0.100 s", "<= 0.15 s", True)]
+
+
+def test_the_no_op_is_set_against_its_ansible_floor_without_a_verdict():
+    row = rounds(ansible_fresh=[7.0, 7.0, 7.0], shell_fresh=[10.0, 12.0, 11.0], ansible_noop=[6.0, 6.6, 6.6],
+                 ansible_floor=[4.0, 6.0, 5.0])
+    goals = dict((goal, (measured, target, met)) for goal, measured, target, met in host_build.goals({20: row}, 20))
+    # Paired: 4/10, 6/12, 5/11; and 6/4, 6.6/6, 6.6/5.
+    assert goals["Ansible floor of the no-op's shape / shell floor"] == ("0.45x (5.0 s)", "-", None)
+    assert goals["20-node no-op re-run / its Ansible floor"] == ("1.32x", "-", None)
+
+
+def test_the_recap_shape_is_read_from_the_play_recap():
+    recap = "localhost                  : ok=30   changed=0    unreachable=0    failed=0    skipped=21   rescued=0 "
+    assert host_build.recap_shape("PLAY RECAP ***\n" + recap) == (30, 21)
+    assert host_build.recap_shape("no recap") is None
