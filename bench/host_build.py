@@ -9,6 +9,7 @@ For each node count, times on this machine (localhost as the virthost):
                       Ansible alone costs for a run of that shape
   - ansible bmc tag:  site.yml --tags bmc on the built lab (one phase alone)
   - ansible teardown: playbooks/teardown.yml of the built lab
+  - teardown floor:   bench/teardown_floor.yml right after it, the same for the teardown's shape
 and for the shell node counts:
   - shell fresh:    the same steps by hand: ovs-vsctl, virsh net-define/start/autostart,
                     then per node qemu-img create, virt-install --print-xml | virsh define,
@@ -46,7 +47,8 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
-FLOOR_PLAYBOOK = REPO / "bench" / "noop_floor.yml"
+NOOP_FLOOR = REPO / "bench" / "noop_floor.yml"
+TEARDOWN_FLOOR = REPO / "bench" / "teardown_floor.yml"
 VBMC = "/opt/labkit/vbmc/bin/vbmc"
 IMAGES = "/var/lib/libvirt/images"
 PORT_START = 7201
@@ -149,16 +151,22 @@ def measure_ansible(nodes, workdir):
     results["ansible_noop"], out = timed(playbook("site.yml", lab_file), cwd=str(REPO))
     if " changed=0 " not in out:
         sys.exit("the no-op re-run changed something:\n" + out[-3000:])
-    results["ansible_floor"], floor_out = timed([str(ANSIBLE_PLAYBOOK), str(FLOOR_PLAYBOOK), "-i", "inventories/default"],
-                                                cwd=str(REPO))
-    if recap_shape(floor_out) != recap_shape(out):
-        print("warning: %s no longer has the no-op's shape (ok and skipped %s, the no-op's %s): update it"
-              % (FLOOR_PLAYBOOK.name, recap_shape(floor_out), recap_shape(out)), file=sys.stderr)
+    results["ansible_floor"] = time_floor(NOOP_FLOOR, out)
     results["ansible_bmc_tag"], out = timed(playbook("site.yml", lab_file, "--tags", "bmc"), cwd=str(REPO))
     if " changed=0 " not in out:
         sys.exit("--tags bmc on the built lab changed something:\n" + out[-3000:])
-    results["ansible_teardown"], _unused = timed(playbook("playbooks/teardown.yml", lab_file), cwd=str(REPO))
+    results["ansible_teardown"], out = timed(playbook("playbooks/teardown.yml", lab_file), cwd=str(REPO))
+    results["teardown_floor"] = time_floor(TEARDOWN_FLOOR, out)
     return results
+
+
+def time_floor(floor_playbook, measured_out):
+    """Seconds of ``floor_playbook``; warns when its shape is no longer that of the run it stands for."""
+    seconds, out = timed([str(ANSIBLE_PLAYBOOK), str(floor_playbook), "-i", "inventories/default"], cwd=str(REPO))
+    if recap_shape(out) != recap_shape(measured_out):
+        print("warning: %s no longer has the shape of the run it stands for (ok and skipped %s, the run's %s):"
+              " update it" % (floor_playbook.name, recap_shape(out), recap_shape(measured_out)), file=sys.stderr)
+    return seconds
 
 
 def recap_shape(out):
@@ -226,6 +234,10 @@ def goals(rows, floor_nodes):
         ratio = paired_ratio(rounds, "ansible_teardown", "ansible_fresh")
         out.append(("%d-node teardown / its build" % floor_nodes, "%.2fx (%.1f s)" % (
             ratio, median["ansible_teardown"]), "<= 0.50x", ratio <= 0.5))
+        if "teardown_floor" in rounds:
+            ratio = paired_ratio(rounds, "teardown_floor", "ansible_fresh")
+            out.append(("Ansible floor of the teardown's shape / the build", "%.2fx (%.1f s)" % (
+                ratio, median["teardown_floor"]), "-", None))
     return out
 
 
@@ -254,12 +266,13 @@ def main():
                 for key, value in results.items():
                     rounds.setdefault(key, []).append(value)
             rows[nodes] = rounds
-    header = ("nodes", "ansible fresh", "no-op", "--tags bmc", "teardown", "no-op floor", "shell fresh", "shell no-op")
-    print("%5s | %13s %13s %13s %13s %13s | %13s %13s" % header)
+    header = ("nodes", "ansible fresh", "no-op", "--tags bmc", "teardown", "no-op floor", "teardown floor",
+              "shell fresh", "shell no-op")
+    print("%5s | %13s %13s %13s %13s %13s %14s | %13s %13s" % header)
     for nodes, r in sorted(rows.items()):
         cells = [cell(r, key) for key in ("ansible_fresh", "ansible_noop", "ansible_bmc_tag", "ansible_teardown",
-                                          "ansible_floor", "shell_fresh", "shell_noop")]
-        print("%5d | %s %s %s %s %s | %s %s" % tuple([nodes] + cells))
+                                          "ansible_floor", "teardown_floor", "shell_fresh", "shell_noop")]
+        print("%5d | %s %s %s %s %s  %s | %s %s" % tuple([nodes] + cells))
     print()
     for goal, measured, target, met in goals(rows, max(args.shell_nodes)):
         print("%-55s %-26s %-10s %s" % (goal, measured, target, "-" if met is None else "met" if met else "NOT MET"))

@@ -44,3 +44,11 @@ def test_the_recap_shape_is_read_from_the_play_recap():
     recap = "localhost                  : ok=30   changed=0    unreachable=0    failed=0    skipped=21   rescued=0 "
     assert host_build.recap_shape("PLAY RECAP ***\n" + recap) == (30, 21)
     assert host_build.recap_shape("no recap") is None
+
+
+def test_the_teardown_is_set_against_its_ansible_floor_without_a_verdict():
+    row = rounds(ansible_fresh=[8.0, 6.0, 7.0], ansible_bmc_tag=[3.0, 3.0, 3.0], ansible_teardown=[5.0, 4.0, 4.5],
+                 teardown_floor=[4.0, 3.6, 4.2])
+    goals = dict((goal, (measured, target, met)) for goal, measured, target, met in host_build.goals({20: row}, 20))
+    # Paired: 4/8, 3.6/6, 4.2/7 (not 3.6 / 8, best against best).
+    assert goals["Ansible floor of the teardown's shape / the build"] == ("0.60x (4.0 s)", "-", None)
