@@ -129,7 +129,7 @@ def normalize(lab):
         check.error("lab.nodes", "at most %d VMs per lab (undercloud included), got %d"
                     % (MAX_VMS, len(vms) + len(nodes)))
     _check_unique_names(check, vms + nodes)
-    assign_node_bmc_ports(check, nodes, bmc, {})
+    assign_node_bmc_ports(check, nodes, bmc)
     tripleo = normalize_tripleo(check, top["tripleo"], len(nodes), explicit="tripleo" in lab)
     checks = _normalize_checks(check, top["checks"])
     if check.errors:

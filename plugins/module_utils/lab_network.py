@@ -212,7 +212,11 @@ def normalize_libvirt(check, raw):
     return libvirt
 
 
-def assign_node_bmc_ports(check, nodes, bmc, recorded):
+def assign_node_bmc_ports(check, nodes, bmc):
+    """Check the nodes' own BMC ports and put the others on the lowest free ones from port_start.
+
+    The ports the lab record kept for nodes are given later, by ``lab_model.with_record``.
+    """
     if bmc and bmc["type"] == "redfish":
         for node in nodes:
             if node["bmc_port"] is not None:
@@ -238,7 +242,7 @@ def assign_node_bmc_ports(check, nodes, bmc, recorded):
     if start is None:
         return
     automatic = [node["name"] for node in nodes if node["bmc_port"] is None and isinstance(node["name"], str)]
-    ports, full = assign_bmc_ports(automatic, start, set(seen), recorded or {})
+    ports, full = assign_bmc_ports(automatic, start, set(seen), {})
     for node in nodes:
         if node["bmc_port"] is False:
             node["bmc_port"] = None
